@@ -1,0 +1,109 @@
+"""`create_app()` builds everything; nothing connects or starts at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Flask, Response, jsonify
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from bot.inbound import Inbound
+from bot.line import line_api, line_blueprint
+from bot.slack import slack_blueprint, slack_client
+from config import Settings, load_settings
+from storage.db import make_engine, make_session_factory, ping
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024  # webhooks are small; anything bigger is refused with 413
+
+
+@dataclass(frozen=True)
+class Renkei:
+    """What the app holds, reachable from views and CLI commands as `current_renkei()`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+    inbound: Inbound
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    slack_executor: Executor | None = None,
+) -> Flask:
+    settings = settings or load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    inbound = Inbound(sessions=sessions, tz=settings.tz, clock=clock)
+    app.extensions["renkei"] = Renkei(settings, engine, sessions, clock, inbound)
+
+    off = []
+    if settings.line_enabled:
+        api = line_api(settings.line_api_endpoint, settings.line_channel_access_token)
+        app.register_blueprint(
+            line_blueprint(channel_secret=settings.line_channel_secret, api=api, inbound=inbound)
+        )
+    else:
+        off.append("LINE (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)")
+    if settings.slack_enabled:
+        client = slack_client(settings.slack_api_url, settings.slack_bot_token)
+        app.register_blueprint(
+            slack_blueprint(
+                signing_secret=settings.slack_signing_secret,
+                client=client,
+                inbound=inbound,
+                executor=slack_executor,
+            )
+        )
+    else:
+        off.append("Slack (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)")
+    if off:
+        log.info("channels off: %s; the local channel is always on (`renkei chat`)", "; ".join(off))
+
+    _register_routes(app, engine)
+    from bot.cli import register_cli  # the CLI needs the app, not the other way round
+
+    register_cli(app)
+    return app
+
+
+def _register_routes(app: Flask, engine: Engine) -> None:
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        try:
+            ok = ping(engine)
+        except SQLAlchemyError:
+            log.exception("health check: database unreachable")
+            ok = False
+        return jsonify(status="ok" if ok else "degraded", database="ok" if ok else "error"), (
+            200 if ok else 503
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        return jsonify(error=exc.name), exc.code or 400
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        # Should not happen: every adapter answers its own bad input. Log it, never leak it.
+        log.exception("unhandled error")
+        return jsonify(error="internal error"), 500

@@ -1,0 +1,53 @@
+"""The one inbound path every channel shares: dedupe, respond, commit — in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.dispatch import respond
+from handlers.messages import Incoming, Reply
+from storage.db import transaction
+from storage.events import claim_event
+
+log = logging.getLogger(__name__)
+
+NOT_SAVED = Reply(
+    "申し訳ありません。システムの問題で、いまのメッセージは処理できず、何も保存されていません。"
+    "少し時間をおいてもう一度送ってください。"
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    sessions: sessionmaker[Session]
+    tz: ZoneInfo
+    clock: Callable[[], datetime]
+
+    def handle(self, incoming: Incoming, *, event_id: str | None = None) -> Reply | None:
+        """The reply for `incoming`, or None for a redelivered event or group chatter.
+
+        The event id is claimed in the same transaction as the command's writes, so a
+        redelivery is a no-op and a failure leaves neither the claim nor half a record.
+        """
+        now = self.clock()
+        try:
+            with transaction(self.sessions) as session:
+                if event_id is not None and not claim_event(
+                    session, platform=incoming.platform, event_id=event_id, now=now
+                ):
+                    log.info(
+                        "%s event %s seen before: acknowledged, not applied",
+                        incoming.platform,
+                        event_id,
+                    )
+                    return None
+                return respond(session, incoming, now=now, tz=self.tz)
+        except Exception:
+            log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
+            return NOT_SAVED

@@ -1,0 +1,133 @@
+"""Slack through slack-bolt's Flask adapter: Bolt verifies and acks, we dedupe and answer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from concurrent.futures import Executor
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from slack_bolt import App
+from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.inbound import Inbound
+from bot.render_slack import ACTION_PREFIX, to_slack_message
+from handlers.messages import Incoming
+
+log = logging.getLogger(__name__)
+MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def slack_client(api_url: str, token: str) -> WebClient:
+    return WebClient(token=token, base_url=api_url)
+
+
+def slack_blueprint(
+    *, signing_secret: str, client: WebClient, inbound: Inbound, executor: Executor | None = None
+) -> Blueprint:
+    bolt = build_bolt_app(
+        signing_secret=signing_secret, client=client, inbound=inbound, executor=executor
+    )
+    handler = SlackRequestHandler(bolt)
+    bp = Blueprint("slack", __name__)
+
+    @bp.post("/slack/events")
+    def events() -> Response | tuple[Response, int]:
+        if not _plausible_body():
+            return jsonify(error="expected a JSON object or a form body"), 400
+        try:
+            return handler.handle(request)
+        except Exception:
+            # Bolt parses the body before checking the signature; odd bodies raise in there.
+            log.warning("Slack request refused: body could not be processed", exc_info=True)
+            return jsonify(error="malformed request"), 400
+
+    return bp
+
+
+def _plausible_body() -> bool:
+    """Bolt accepts a JSON object (Events API) or a form body (actions, slash commands)."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return True
+    if request.mimetype != "application/json":
+        return False
+    try:
+        return isinstance(json.loads(request.get_data(as_text=True)), dict)
+    except ValueError:
+        return False
+
+
+def build_bolt_app(
+    *, signing_secret: str, client: WebClient, inbound: Inbound, executor: Executor | None
+) -> App:
+    bolt = App(
+        client=client,
+        signing_secret=signing_secret,
+        # No network call while the web app starts; the token is checked on first use.
+        token_verification_enabled=False,
+        listener_executor=executor,
+    )
+
+    @bolt.event("message")
+    def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("subtype") or event.get("bot_id") or event.get("channel_type") != "im":
+            return  # edits, bot posts and channel chatter are not for us
+        _answer(inbound, client, event, body.get("event_id"), thread=False)
+
+    @bolt.event("app_mention")
+    def on_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        _answer(inbound, client, event, body.get("event_id"), thread=True)
+
+    @bolt.action(re.compile(f"^{ACTION_PREFIX}"))
+    def on_button(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if not channel or not user:
+            return
+        incoming = Incoming("slack", user, str(action.get("value", "")), chat_id=channel)
+        reply = inbound.handle(incoming, event_id=f"action:{user}:{action.get('action_ts')}")
+        if reply is not None:
+            _post(client, channel, reply_payload=to_slack_message(reply))
+
+    @bolt.event(re.compile(".*"))
+    def ignore_other_events() -> None:
+        """Every other event is acknowledged with 200, so Slack does not retry it."""
+
+    return bolt
+
+
+def _answer(
+    inbound: Inbound,
+    client: WebClient,
+    event: dict[str, Any],
+    event_id: str | None,
+    *,
+    thread: bool,
+) -> None:
+    user, channel = event.get("user"), event.get("channel")
+    if not isinstance(user, str) or not isinstance(channel, str) or not isinstance(event_id, str):
+        return
+    text = MENTION.sub("", str(event.get("text") or "")).strip()
+    is_dm = event.get("channel_type") == "im"
+    incoming = Incoming("slack", user, text, chat_id=None if is_dm else channel)
+    reply = inbound.handle(incoming, event_id=event_id)
+    if reply is None:
+        return
+    payload = to_slack_message(reply)
+    if thread:
+        payload["thread_ts"] = event.get("thread_ts") or event.get("ts")
+    _post(client, channel, reply_payload=payload)
+
+
+def _post(client: WebClient, channel: str, *, reply_payload: dict[str, Any]) -> None:
+    try:
+        client.chat_postMessage(channel=channel, **reply_payload)
+    except SlackApiError as exc:
+        log.error("Slack chat.postMessage failed: %s", exc.response.get("error"))

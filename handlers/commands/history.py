@@ -1,0 +1,37 @@
+"""履歴 / history: the last activities of the sender's agreements."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from handlers.commands.log import describe_counts
+from handlers.context import Context
+from handlers.messages import Reply
+from handlers.text import fmt_date, short_title
+from storage.due import agreements_of
+from storage.models import Activity, Agreement, Contact
+
+LIMIT = 10
+
+
+def history(ctx: Context, args: str) -> Reply:
+    rows = (
+        ctx.session.execute(
+            select(Activity, Agreement.title, Contact.name)
+            .join(Agreement, Agreement.id == Activity.agreement_id)
+            .outerjoin(Contact, Contact.id == Activity.logged_by_id)
+            .where(Activity.agreement_id.in_(agreements_of(ctx.contact.id)))
+            .order_by(Activity.occurred_on.desc(), Activity.id.desc())
+            .limit(LIMIT)
+        )
+        .tuples()
+        .all()
+    )
+    if not rows:
+        return Reply("まだ活動の記録がありません。例：「活動 11/20 防災訓練 参加者45名」")
+    items = tuple(
+        f"{fmt_date(a.occurred_on)} {a.title}{describe_counts(a.counts)}"
+        f"［{short_title(title)}］（{who or '不明'}）"
+        for a, title, who in rows
+    )
+    return Reply(f"最近の活動（{len(rows)}件）", items=items)

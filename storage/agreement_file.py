@@ -1,0 +1,159 @@
+"""The agreement file (shared/agreement-file.md): its schema and the errors that name the place."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo must not silently drop a field.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganizationIn(_Strict):
+    key: Key
+    name: Text
+    kind: Literal["municipality", "company", "other"]
+
+
+class ContactIn(_Strict):
+    key: Key
+    name: Text
+    organization: Key
+    email: str | None = None
+    active: bool = True
+
+
+class AutoRenewIn(_Strict):
+    term_months: int = Field(gt=0, le=120)
+    notice_days: int = Field(ge=0, le=3650)
+
+
+class SideContactsIn(_Strict):
+    primary: Key
+    secondary: Key | None = None
+
+
+class CadenceIn(_Strict):
+    steering: int | None = Field(default=None, gt=0, le=60)
+    working: int | None = Field(default=None, gt=0, le=60)
+
+
+class KpiEntryIn(_Strict):
+    period: date  # any day of the period; stored as the period's first day
+    value: Decimal
+
+
+class KpiIn(_Strict):
+    key: Key
+    name: Text
+    unit: str = ""
+    period: Literal["monthly", "quarterly", "yearly"]
+    baseline: Decimal | None = None
+    target: Decimal
+    target_date: date | None = None
+    direction: Literal["up", "down"] = "up"
+    aggregation: Literal["sum", "last"] = "sum"
+    entry_due_days: int = Field(default=14, ge=0, le=365)
+    entries: list[KpiEntryIn] = Field(default_factory=list)  # past values, e.g. from paper records
+
+
+class MeetingIn(_Strict):
+    key: Key | None = None
+    kind: Literal["steering", "working", "other"]
+    title: Text
+    at: datetime
+    place: str | None = None
+
+
+class ActionItemIn(_Strict):
+    key: Key | None = None
+    title: Text
+    owner: Key | None = None
+    due_on: date
+    done: bool = False
+
+
+class AgreementIn(_Strict):
+    key: Key
+    title: Text
+    parties: list[Key] = Field(min_length=2)
+    fields: list[str] = Field(default_factory=list)
+    signed_on: date | None = None
+    starts_on: date
+    ends_on: date
+    auto_renew: AutoRenewIn | None = None
+    contacts: dict[Key, SideContactsIn]
+    meeting_cadence: CadenceIn | None = None
+    slack_channel: str | None = None
+    line_group: str | None = None
+    kpis: list[KpiIn] = Field(default_factory=list)
+    meetings: list[MeetingIn] = Field(default_factory=list)
+    action_items: list[ActionItemIn] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _term(self) -> AgreementIn:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        return self
+
+
+class AgreementFile(_Strict):
+    organizations: list[OrganizationIn] = Field(default_factory=list)
+    contacts: list[ContactIn] = Field(default_factory=list)
+    agreements: list[AgreementIn] = Field(default_factory=list)
+
+
+class AgreementFileError(ValueError):
+    """The file is not valid; `problems` lists each one as `place: what is wrong`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def parse_agreement_file(text: str) -> AgreementFile:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "file"
+        raise AgreementFileError([f"{where}: not valid YAML"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise AgreementFileError(["file: the top level must be a mapping"])
+    try:
+        return AgreementFile.model_validate(data)
+    except ValidationError as exc:
+        raise AgreementFileError([_describe(e) for e in exc.errors()]) from None
+
+
+def place(loc: tuple[int | str, ...]) -> str:
+    """('agreements', 1, 'kpis', 0, 'period') -> 'agreements[1].kpis[0].period'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "file"
+
+
+def _describe(error: Any) -> str:
+    loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+    kind, value = error["type"], error.get("input")
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        return f"{place(loc)}: {value!r} is not one of {', '.join(choices)}"
+    if kind == "extra_forbidden":
+        return f"{place(loc)}: unknown key"
+    if kind == "missing":
+        return f"{place(loc)}: is required"
+    return f"{place(loc)}: {error['msg'].removeprefix('Value error, ')}"

@@ -1,0 +1,202 @@
+"""The one answer to "what is due?": used by chat replies now and by the scheduler's planner.
+
+Everything is computed per agreement set with a fixed number of queries (no N+1), so the cost
+follows the number of agreements asked about, not the size of their history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from storage.fiscal import next_period, period_end, period_label, period_start
+from storage.models import ActionItem, Agreement, AgreementContact, Kpi, KpiEntry, Meeting
+
+# Missing KPI values older than this are history, not a to-do.
+KPI_OVERDUE_LOOKBACK = timedelta(days=366)
+
+KINDS = ("meeting", "action_item", "kpi_entry", "renewal")
+
+
+@dataclass(frozen=True)
+class DueItem:
+    on: date  # the calendar day (Asia/Tokyo) it is due
+    kind: str  # one of KINDS
+    agreement_key: str
+    agreement_title: str
+    title: str
+    at: datetime | None = None  # meetings: the start, in UTC
+    ref_id: int | None = None
+    overdue: bool = False
+
+
+def agreements_of(contact_id: int) -> Select[tuple[int]]:
+    """Ids of the agreements a contact may see: the authorization rule, in one place."""
+    return (
+        select(AgreementContact.agreement_id)
+        .where(AgreementContact.contact_id == contact_id)
+        .distinct()
+    )
+
+
+def due_for_contact(
+    session: Session, *, contact_id: int, start: date, end: date, tz: ZoneInfo
+) -> list[DueItem]:
+    ids = session.scalars(agreements_of(contact_id)).all()
+    return due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
+
+
+def due_for_agreements(
+    session: Session, *, agreement_ids: Sequence[int], start: date, end: date, tz: ZoneInfo
+) -> list[DueItem]:
+    """Items due between `start` and `end` (inclusive), plus what is still open from before."""
+    if not agreement_ids:
+        return []
+    agreements = {
+        a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(agreement_ids)))
+    }
+    items: list[DueItem] = []
+    items += _meetings(session, agreements, start, end, tz)
+    items += _action_items(session, agreements, start, end)
+    items += _kpi_entries(session, agreements, start, end)
+    items += _renewals(agreements.values(), start, end)
+    return sorted(items, key=lambda i: (not i.overdue, i.on, i.at or datetime.min.time(), i.title))
+
+
+def _meetings(
+    session: Session, agreements: dict[int, Agreement], start: date, end: date, tz: ZoneInfo
+) -> list[DueItem]:
+    lo = datetime.combine(start, time.min, tz)
+    hi = datetime.combine(end + timedelta(days=1), time.min, tz)
+    rows = session.scalars(
+        select(Meeting)
+        .where(Meeting.agreement_id.in_(agreements), Meeting.cancelled.is_(False))
+        .where(Meeting.starts_at >= lo, Meeting.starts_at < hi)
+    )
+    return [
+        _item(
+            agreements[m.agreement_id],
+            "meeting",
+            m.title,
+            m.starts_at.astimezone(tz).date(),
+            at=m.starts_at,
+            ref_id=m.id,
+        )
+        for m in rows
+    ]
+
+
+def _action_items(
+    session: Session, agreements: dict[int, Agreement], start: date, end: date
+) -> list[DueItem]:
+    rows = session.scalars(
+        select(ActionItem)
+        .where(ActionItem.agreement_id.in_(agreements), ActionItem.done_at.is_(None))
+        .where(ActionItem.due_on <= end)
+    )
+    return [
+        _item(
+            agreements[a.agreement_id],
+            "action_item",
+            a.title,
+            a.due_on,
+            ref_id=a.id,
+            overdue=a.due_on < start,
+        )
+        for a in rows
+    ]
+
+
+def _kpi_entries(
+    session: Session, agreements: dict[int, Agreement], start: date, end: date
+) -> list[DueItem]:
+    kpis = session.scalars(select(Kpi).where(Kpi.agreement_id.in_(agreements))).all()
+    if not kpis:
+        return []
+    lo = start - KPI_OVERDUE_LOOKBACK
+    entered = set(
+        session.execute(
+            select(KpiEntry.kpi_id, KpiEntry.period_start).where(
+                KpiEntry.kpi_id.in_([k.id for k in kpis]),
+                KpiEntry.period_start
+                >= _first_period_bound(lo, max(k.entry_due_days for k in kpis)),
+            )
+        ).tuples()
+    )
+    items = []
+    for kpi in kpis:
+        agreement = agreements[kpi.agreement_id]
+        for first, due_on in kpi_periods_due(kpi, agreement, lo, end):
+            if (kpi.id, first) in entered:
+                continue
+            title = f"{kpi.name}（{period_label(first, kpi.period)}）の実績入力"
+            items.append(
+                _item(agreement, "kpi_entry", title, due_on, ref_id=kpi.id, overdue=due_on < start)
+            )
+    return items
+
+
+def kpi_periods_due(
+    kpi: Kpi, agreement: Agreement, lo: date, hi: date
+) -> Iterable[tuple[date, date]]:
+    """(period start, entry due date) for each period of the agreement term due in [lo, hi]."""
+    first = period_start(
+        max(agreement.starts_on, _first_period_bound(lo, kpi.entry_due_days)), kpi.period
+    )
+    while first <= agreement.ends_on:
+        due_on = period_end(first, kpi.period) + timedelta(days=kpi.entry_due_days)
+        if due_on > hi:
+            break
+        if due_on >= lo:
+            yield first, due_on
+        first = next_period(first, kpi.period)
+
+
+def _first_period_bound(lo: date, entry_due_days: int) -> date:
+    # A period due on or after `lo` started at most a year (the longest period) before that.
+    return lo - relativedelta(years=1) - timedelta(days=entry_due_days)
+
+
+def current_term_end(agreement: Agreement, today: date) -> date:
+    """The end of the running term: an auto-renewing agreement rolls forward term by term."""
+    end = agreement.ends_on
+    if agreement.renew_term_months:
+        while end < today:
+            end = end + relativedelta(months=agreement.renew_term_months)
+    return end
+
+
+def notice_deadline(agreement: Agreement, term_end: date) -> date | None:
+    if agreement.renew_term_months and agreement.notice_days is not None:
+        return term_end - timedelta(days=agreement.notice_days)
+    return None
+
+
+def _renewals(agreements: Iterable[Agreement], start: date, end: date) -> list[DueItem]:
+    items = []
+    for agreement in agreements:
+        term_end = current_term_end(agreement, start)
+        deadline = notice_deadline(agreement, term_end)
+        if deadline is not None and start <= deadline <= end:
+            title = f"自動更新の申し出期限（期間満了 {term_end:%Y/%m/%d}）"
+            items.append(_item(agreement, "renewal", title, deadline))
+        elif deadline is None and start <= term_end <= end:
+            items.append(_item(agreement, "renewal", "協定の有効期間満了", term_end))
+    return items
+
+
+def _item(agreement: Agreement, kind: str, title: str, on: date, **extra: object) -> DueItem:
+    return DueItem(
+        on=on,
+        kind=kind,
+        agreement_key=agreement.key,
+        agreement_title=agreement.title,
+        title=title,
+        **extra,
+    )  # type: ignore[arg-type]

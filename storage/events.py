@@ -1,0 +1,28 @@
+"""Claiming platform event ids, so a redelivered webhook is acknowledged but not applied twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import ProcessedEvent
+
+
+def claim_event(session: Session, *, platform: str, event_id: str, now: datetime) -> bool:
+    """Record the event id inside the caller's transaction; False when it was seen before.
+
+    Insert-on-conflict-do-nothing keeps the check atomic: a retry that races the first delivery
+    waits on the unique index and then finds the row, whichever worker it reached.
+    """
+    values = {"platform": platform, "event_id": event_id, "received_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - other databases are not supported
+        stmt = insert(ProcessedEvent).values(values)
+    return session.execute(stmt).rowcount == 1

@@ -1,0 +1,73 @@
+"""Who is talking: chat accounts, one-time invite codes and the contacts they link to."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import ChatIdentity, Contact, InviteCode
+
+INVITE_TTL = timedelta(days=7)
+# No 0/O, 1/I/L: codes are read aloud and typed on phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+
+def contact_for(session: Session, *, platform: str, external_id: str) -> Contact | None:
+    """The active contact behind a chat account, or None for a stranger.
+
+    The local channel is the operator's own shell, so there the id is the contact key itself.
+    """
+    if platform == "local":
+        stmt = select(Contact).where(Contact.key == external_id)
+    else:
+        stmt = (
+            select(Contact)
+            .join(ChatIdentity, ChatIdentity.contact_id == Contact.id)
+            .where(ChatIdentity.platform == platform, ChatIdentity.external_id == external_id)
+        )
+    contact = session.scalar(stmt)
+    return contact if contact is not None and contact.active else None
+
+
+def create_invite(session: Session, contact: Contact, *, now: datetime) -> InviteCode:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if session.scalar(select(InviteCode.id).where(InviteCode.code == code)) is None:
+            break
+    invite = InviteCode(
+        code=code, contact_id=contact.id, created_at=now, expires_at=now + INVITE_TTL, used_at=None
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def redeem_invite(
+    session: Session, *, code: str, platform: str, external_id: str, now: datetime
+) -> Contact | None:
+    """Link the chat account to the code's contact; None when the code is unknown, used or old."""
+    invite = session.scalar(
+        select(InviteCode).where(InviteCode.code == code.upper()).with_for_update()
+    )
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    invite.used_at = now
+    identity = session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+        )
+    )
+    if identity is None:
+        identity = ChatIdentity(
+            platform=platform, external_id=external_id, linked_at=now, contact_id=invite.contact_id
+        )
+        session.add(identity)
+    else:  # the same account re-linked, e.g. after a handover: the newest code wins
+        identity.contact_id = invite.contact_id
+        identity.linked_at = now
+    session.flush()
+    return session.get(Contact, invite.contact_id)

@@ -1,0 +1,261 @@
+"""SQLAlchemy 2.0 models for the data of design.md §3. Alembic migrations own the schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORG_KINDS = ("municipality", "company", "other")
+ROLES = ("primary", "secondary")
+MEETING_KINDS = ("steering", "working", "other")
+KPI_PERIODS = ("monthly", "quarterly", "yearly")
+PLATFORMS = ("line", "slack", "local")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class AgreementParty(Base):
+    __tablename__ = "agreement_party"
+
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Agreement(Base):
+    __tablename__ = "agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    renew_term_months: Mapped[int | None] = mapped_column(Integer)
+    notice_days: Mapped[int | None] = mapped_column(Integer)
+    steering_cadence_months: Mapped[int | None] = mapped_column(Integer)
+    working_cadence_months: Mapped[int | None] = mapped_column(Integer)
+    slack_channel: Mapped[str | None] = mapped_column(String(50))
+    line_group: Mapped[str | None] = mapped_column(String(100))
+
+    parties: Mapped[list[Organization]] = relationship(
+        secondary="agreement_party", order_by="AgreementParty.position", viewonly=True
+    )
+    contacts: Mapped[list[AgreementContact]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan"
+    )
+    kpis: Mapped[list[Kpi]] = relationship(back_populates="agreement", order_by="Kpi.id")
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class AgreementContact(Base):
+    """A contact's role on one side (organization) of an agreement."""
+
+    __tablename__ = "agreement_contact"
+    __table_args__ = (UniqueConstraint("agreement_id", "organization_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="contacts")
+    contact: Mapped[Contact] = relationship()
+
+
+class ChatIdentity(Base):
+    __tablename__ = "chat_identity"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    linked_at: Mapped[datetime]
+
+    contact: Mapped[Contact] = relationship()
+
+
+class InviteCode(Base):
+    """A one-time code that links a chat account to a contact (`renkei invite`)."""
+
+    __tablename__ = "invite_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "import_key"),
+        Index("ix_meeting_agreement_starts", "agreement_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(300))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_key: Mapped[str | None] = mapped_column(String(300))
+
+
+class Kpi(Base):
+    __tablename__ = "kpi"
+    __table_args__ = (UniqueConstraint("agreement_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    period: Mapped[str] = mapped_column(String(20))
+    baseline: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    target: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    target_date: Mapped[date | None] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(10), default="up")
+    aggregation: Mapped[str] = mapped_column(String(10), default="sum")
+    entry_due_days: Mapped[int] = mapped_column(Integer, default=14)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="kpis")
+
+
+class KpiEntry(Base):
+    """One value per KPI and period (periods are keyed by their first day)."""
+
+    __tablename__ = "kpi_entry"
+    __table_args__ = (UniqueConstraint("kpi_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpi.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    entered_at: Mapped[datetime]
+
+
+class Activity(Base):
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_agreement_occurred", "agreement_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    field: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str | None] = mapped_column(Text)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    agreement: Mapped[Agreement] = relationship()
+
+
+class ActionItem(Base):
+    __tablename__ = "action_item"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "import_key"),
+        Index("ix_action_item_agreement_due", "agreement_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None]
+    import_key: Mapped[str | None] = mapped_column(String(300))
+
+    owner: Mapped[Contact | None] = relationship()
+
+
+class Outbox(Base):
+    """Notifications waiting to be sent; the dedupe key makes planning idempotent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """A platform event id seen once; the unique constraint makes redelivery a no-op."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime]
