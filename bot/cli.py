@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from config import SettingsError
@@ -42,8 +42,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(clock)
 
 
-@click.group(help="Database commands.")
-def db() -> None: ...
+db = AppGroup("db", help="Database commands.")  # its commands run inside the app context
 
 
 @db.command("upgrade", help="Apply the Alembic migrations (creates the SQLite file if needed).")
@@ -69,6 +68,7 @@ def _import_text(text: str, source: str) -> None:
 
 @click.command("import", help="Import an agreement file (YAML); idempotent, all or nothing.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
 def import_file(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
@@ -80,6 +80,7 @@ def import_file(path: Path) -> None:
 @click.command(help="Load the demo agreements, dated relative to today.")
 @click.option("--if-empty", is_flag=True, help="Only when the database holds no agreement yet.")
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Date the demo around this day.")
+@with_appcontext
 def demo(if_empty: bool, today: datetime | None) -> None:
     r = renkei()
     if if_empty:
@@ -93,6 +94,7 @@ def demo(if_empty: bool, today: datetime | None) -> None:
 
 @click.command(help="Print a one-time code that links a LINE or Slack account to a contact.")
 @click.argument("contact_key")
+@with_appcontext
 def invite(contact_key: str) -> None:
     r = renkei()
     with transaction(r.sessions) as session:
@@ -113,6 +115,7 @@ def invite(contact_key: str) -> None:
 @click.option("--as", "as_", required=True, metavar="CONTACT_KEY", help="Who is talking.")
 @click.option("--at", "at", metavar="ISO_DATETIME", help="The handler's 'now' (default: now).")
 @click.argument("text", required=False)
+@with_appcontext
 def chat(as_: str, at: str | None, text: str | None) -> None:
     r = renkei()
     now = _parse_at(at, r.settings.tz) if at else None
@@ -158,6 +161,7 @@ def _parse_at(value: str, tz: ZoneInfo) -> datetime:
 
 
 @click.command(help="Run the scheduler process (the Procfile's clock:).")
+@with_appcontext
 def clock() -> None:
     from bot.clock import build_scheduler
 

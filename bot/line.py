@@ -77,6 +77,10 @@ def _handle(event: Event, api: MessagingApi, inbound: Inbound) -> None:
     except ApiException as exc:
         # The reply token is single-use and short-lived; nothing to retry. Say so in the log.
         log.error("LINE reply failed: status %s, body %s", exc.status, exc.body)
+    except Exception:
+        # The event is already applied and acknowledged; a failed answer must not turn into a
+        # 500, which would make LINE redeliver an event we will (rightly) ignore.
+        log.exception("LINE reply failed for event %s", event.webhook_event_id)
 
 
 def to_incoming(event: Event) -> Incoming | None:

@@ -50,15 +50,26 @@ def slack_blueprint(
 
 
 def _plausible_body() -> bool:
-    """Bolt accepts a JSON object (Events API) or a form body (actions, slash commands)."""
-    if request.mimetype == "application/x-www-form-urlencoded":
-        return True
-    if request.mimetype != "application/json":
-        return False
+    """The shapes Bolt can digest: a JSON object (Events API) whose `event` is an object, or a
+    form body (slash commands) whose optional `payload` (buttons) is a JSON object.
+
+    Bolt parses before it verifies, and a body of another shape raises inside it or becomes its
+    500; refusing such bodies here keeps them a 400. The signature is still checked by Bolt.
+    """
     try:
-        return isinstance(json.loads(request.get_data(as_text=True)), dict)
+        if request.mimetype == "application/x-www-form-urlencoded":
+            payload = request.form.get("payload")
+            return payload is None or isinstance(json.loads(payload), dict)
+        if request.mimetype != "application/json":
+            return False
+        body = json.loads(request.get_data(as_text=True))
     except ValueError:
         return False
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("event", {}), dict)
+        and isinstance(body.get("type", ""), str)
+    )
 
 
 def build_bolt_app(

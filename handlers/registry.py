@@ -20,6 +20,10 @@ class Command:
     example: str
     handle: Callable[[Context, str], Reply] | None  # None: handled before the contact is known
 
+    @property
+    def english(self) -> str:
+        return next(w for w in self.words if w.isascii())
+
 
 def help_(ctx: Context, args: str) -> Reply:
     return help_reply(args)
@@ -71,5 +75,5 @@ def help_reply(args: str = "") -> Reply:
         c = wanted[0]
         aliases = "、".join(f"「{w}」" for w in c.words)
         return Reply(f"{c.words[0]}：{c.summary}\n例：「{c.example}」\n使える言葉：{aliases}")
-    items = tuple(f"{c.words[0]}（{c.words[1]}）：{c.summary}　例「{c.example}」" for c in COMMANDS)
+    items = tuple(f"{c.words[0]}（{c.english}）：{c.summary}　例「{c.example}」" for c in COMMANDS)
     return Reply("Renkei の使い方です。次のように送ってください。", items=items)

@@ -127,7 +127,7 @@ def _kpi_entries(
                 KpiEntry.period_start
                 >= _first_period_bound(lo, max(k.entry_due_days for k in kpis)),
             )
-        ).tuples()
+        )
     )
     items = []
     for kpi in kpis:

@@ -23,7 +23,14 @@ from storage.agreement_file import parse_agreement_file
 from storage.db import transaction, upgrade
 from storage.importer import import_agreements
 from storage.models import Base
-from tests.support import LINE_SECRET, LINE_TOKEN, SLACK_SECRET, SLACK_TOKEN, Clock, RecordingExecutor
+from tests.support import (
+    LINE_SECRET,
+    LINE_TOKEN,
+    SLACK_SECRET,
+    SLACK_TOKEN,
+    Clock,
+    RecordingExecutor,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # The tests' "now": a Wednesday morning in Tokyo. Demo data is dated around it.
@@ -75,25 +82,42 @@ def database_url(_migrated: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def _stub_servers() -> Iterator[tuple[HTTPServer, HTTPServer]]:
+    # Started once (stopping one takes half a second); each test gets them cleared.
+    servers = (HTTPServer(host="127.0.0.1", port=0), HTTPServer(host="127.0.0.1", port=0))
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture
-def line_api() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
+def line_api(_stub_servers: tuple[HTTPServer, HTTPServer]) -> Iterator[HTTPServer]:
+    """A stand-in for api.line.me; tests add the expectations they need."""
+    server = _stub_servers[0]
+    server.clear()
     yield server
     server.clear()
-    server.stop()
 
 
 @pytest.fixture
-def slack_api() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
+def slack_api(_stub_servers: tuple[HTTPServer, HTTPServer]) -> Iterator[HTTPServer]:
+    """A stand-in for slack.com/api; answers auth.test, which Bolt calls on first use."""
+    server = _stub_servers[1]
+    server.clear()
     server.expect_request("/api/auth.test").respond_with_json(
-        {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "url": "https://x.slack.com/"}
+        {
+            "ok": True,
+            "team_id": "T1",
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "url": "https://x.slack.com/",
+        }
     )
-    server.start()
     yield server
     server.clear()
-    server.stop()
 
 
 @pytest.fixture

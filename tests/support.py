@@ -28,7 +28,9 @@ def line_signature(body: str, secret: str = LINE_SECRET) -> str:
     return base64.b64encode(digest).decode()
 
 
-def slack_headers(body: str, *, timestamp: int | None = None, secret: str = SLACK_SECRET) -> dict[str, str]:
+def slack_headers(
+    body: str, *, timestamp: int | None = None, secret: str = SLACK_SECRET
+) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     base = f"v0:{ts}:{body}".encode()
     sig = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -68,24 +70,46 @@ class RecordingExecutor:
         self.pool.shutdown(wait=wait)
 
 
-def line_text_event(text: str, *, user_id: str, event_id: str, reply_token: str = "rt-1",
-                    group_id: str | None = None, mention_self: bool = False) -> dict[str, Any]:
+def line_text_event(
+    text: str,
+    *,
+    user_id: str,
+    event_id: str,
+    reply_token: str = "rt-1",
+    group_id: str | None = None,
+    mention_self: bool = False,
+) -> dict[str, Any]:
     source: dict[str, Any] = {"type": "user", "userId": user_id}
     if group_id:
         source = {"type": "group", "groupId": group_id, "userId": user_id}
-    message: dict[str, Any] = {"type": "text", "id": "468789577898262530", "quoteToken": "q", "text": text}
+    message: dict[str, Any] = {
+        "type": "text",
+        "id": "468789577898262530",
+        "quoteToken": "q",
+        "text": text,
+    }
     if mention_self:
-        message["mention"] = {"mentionees": [{"index": 0, "length": 7, "type": "user",
-                                              "userId": "Ubot", "isSelf": True}]}
+        message["mention"] = {
+            "mentionees": [
+                {"index": 0, "length": 7, "type": "user", "userId": "Ubot", "isSelf": True}
+            ]
+        }
     return {
-        "type": "message", "mode": "active", "timestamp": 1700000000000,
-        "source": source, "webhookEventId": event_id,
-        "deliveryContext": {"isRedelivery": False}, "replyToken": reply_token, "message": message,
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1700000000000,
+        "source": source,
+        "webhookEventId": event_id,
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": reply_token,
+        "message": message,
     }
 
 
 def line_body(*events: dict[str, Any]) -> str:
-    return json.dumps({"destination": "Ubotdestination", "events": list(events)}, ensure_ascii=False)
+    return json.dumps(
+        {"destination": "Ubotdestination", "events": list(events)}, ensure_ascii=False
+    )
 
 
 def post_line(client: Any, body: str, signature: str | None = None) -> Any:
@@ -95,17 +119,34 @@ def post_line(client: Any, body: str, signature: str | None = None) -> Any:
 
 
 def slack_event_body(event: dict[str, Any], *, event_id: str) -> str:
-    return json.dumps({
-        "token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
-        "event_id": event_id, "event_time": 1700000000, "authorizations": [
-            {"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
-        "event": event,
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1700000000,
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "event": event,
+        },
+        ensure_ascii=False,
+    )
 
 
-def post_slack(client: Any, body: str, *, timestamp: int | None = None, extra: dict[str, str] | None = None,
-               content_type: str = "application/json") -> Any:
-    headers = {"Content-Type": content_type, **slack_headers(body, timestamp=timestamp), **(extra or {})}
+def post_slack(
+    client: Any,
+    body: str,
+    *,
+    timestamp: int | None = None,
+    extra: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> Any:
+    headers = {
+        "Content-Type": content_type,
+        **slack_headers(body, timestamp=timestamp),
+        **(extra or {}),
+    }
     return client.post("/slack/events", data=body.encode(), headers=headers)
 
 
@@ -135,4 +176,6 @@ def check_transcript(app: Flask, contact_key: str, transcript: str) -> None:
             fragment = line[1:].strip()
             assert fragment not in shown, f"{fragment!r} should not be in:\n{shown}"
         else:
-            assert re.search(re.escape(line).replace(r"\*", ".*"), shown), f"{line!r} not in:\n{shown}"
+            assert re.search(re.escape(line).replace(r"\*", ".*"), shown), (
+                f"{line!r} not in:\n{shown}"
+            )

@@ -27,7 +27,9 @@ def test_db_upgrade_is_repeatable(app: Flask) -> None:
 
 def test_import_then_chat_shows_only_own_items(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "agreements.yaml"
-    path.write_text(render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY), encoding="utf-8")
+    path.write_text(
+        render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY), encoding="utf-8"
+    )
     assert cli(app, "import", str(path)).exit_code == 0
     again = cli(app, "import", str(path))
     assert again.exit_code == 0 and "no changes" in again.output
@@ -44,7 +46,9 @@ def test_import_of_a_broken_file_fails_and_says_where(app: Flask, tmp_path: Path
     path.write_text("organizations:\n  - {key: x, name: X, kind: city}\n", encoding="utf-8")
     result = cli(app, "import", str(path))
     assert result.exit_code == 1
-    assert "organizations[0].kind: 'city' is not one of municipality, company, other" in result.output
+    assert (
+        "organizations[0].kind: 'city' is not one of municipality, company, other" in result.output
+    )
     with app.extensions["renkei"].sessions() as s:
         assert s.scalar(select(func.count()).select_from(Agreement)) == 0
 
@@ -75,15 +79,23 @@ def test_chat_at_sets_the_handlers_now(demo: Flask) -> None:
 
 
 def test_chat_reads_lines_when_no_text_is_given(demo: Flask) -> None:
-    result = demo.test_cli_runner().invoke(args=["chat", "--as", "tanaka"], input="ヘルプ\n予定\nexit\n")
+    result = demo.test_cli_runner().invoke(
+        args=["chat", "--as", "tanaka"], input="ヘルプ\n予定\nexit\n"
+    )
     assert "Renkei の使い方" in result.output and "今後30日の予定・期限" in result.output
 
 
 def test_a_malformed_setting_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     env = {**os.environ, "PORT": "eighty", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
     script = Path(sys.executable).parent / "renkei"
-    result = subprocess.run([str(script), "db", "upgrade"], env=env, capture_output=True, text=True,
-                            cwd=tmp_path, timeout=60)
+    result = subprocess.run(
+        [str(script), "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("renkei: PORT:")

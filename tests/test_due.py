@@ -20,8 +20,13 @@ def contact_id(app: Flask, key: str) -> int:
 
 def due(app: Flask, key: str, days: int = 30):  # type: ignore[no-untyped-def]
     with app.extensions["renkei"].sessions() as s:
-        return due_for_contact(s, contact_id=contact_id(app, key), start=TODAY,
-                               end=TODAY + timedelta(days=days), tz=TOKYO)
+        return due_for_contact(
+            s,
+            contact_id=contact_id(app, key),
+            start=TODAY,
+            end=TODAY + timedelta(days=days),
+            tz=TOKYO,
+        )
 
 
 def test_a_contact_sees_only_their_agreements(demo: Flask) -> None:
@@ -47,17 +52,26 @@ def test_missing_kpi_value_is_due_and_disappears_once_entered(demo: Flask) -> No
     assert item.overdue and item.on == date(2026, 10, 14)  # 30 Sep + 14 days
     r = demo.extensions["renkei"]
     with transaction(r.sessions) as s:
-        s.add(KpiEntry(kpi_id=item.ref_id, period_start=date(2026, 7, 1), value=130, entered_at=NOW))
+        s.add(
+            KpiEntry(kpi_id=item.ref_id, period_start=date(2026, 7, 1), value=130, entered_at=NOW)
+        )
     assert [i for i in due(demo, "tanaka") if i.kind == "kpi_entry"] == []
 
 
 def test_done_action_items_are_not_due_and_overdue_ones_come_first(demo: Flask) -> None:
     items = due(demo, "tanaka")
-    assert items[0].overdue and items[0].title == "防災訓練の実施報告書の提出"
+    overdue = [i for i in items if i.overdue]
+    assert items[: len(overdue)] == overdue
+    assert [i.title for i in overdue] == [
+        "防災訓練参加者数（2026年度 第2四半期）の実績入力",
+        "防災訓練の実施報告書の提出",
+    ]
     assert [i.on for i in items if not i.overdue] == sorted(i.on for i in items if not i.overdue)
     r = demo.extensions["renkei"]
     with transaction(r.sessions) as s:
-        s.scalar(select(ActionItem).where(ActionItem.title == "防災訓練の実施報告書の提出")).done_at = NOW
+        s.scalar(
+            select(ActionItem).where(ActionItem.title == "防災訓練の実施報告書の提出")
+        ).done_at = NOW
     assert "防災訓練の実施報告書の提出" not in [i.title for i in due(demo, "tanaka")]
 
 

@@ -18,7 +18,10 @@ from tests.conftest import NOW, TODAY, TOKYO
 
 def row_counts(app: Flask) -> dict[str, int]:
     with app.extensions["renkei"].sessions() as s:
-        return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+        return {
+            t.name: s.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
 
 
 def run_import(app: Flask, text: str):  # type: ignore[no-untyped-def]
@@ -46,7 +49,9 @@ def test_demo_is_realistic(app: Flask) -> None:
     kinds = sorted(o.kind for o in data.organizations)
     assert kinds == ["company", "company", "municipality", "municipality"]
     platform = [a for a in data.agreements if len(a.parties) > 2]
-    assert len(platform) == 1 and sum(p in ("acme", "hikari-bank") for p in platform[0].parties) == 2
+    assert (
+        len(platform) == 1 and sum(p in ("acme", "hikari-bank") for p in platform[0].parties) == 2
+    )
     assert all(a.kpis and a.meetings and a.action_items for a in data.agreements)
     assert any(side.secondary for a in data.agreements for side in a.contacts.values())
     # dated around today: some meeting lies ahead within a month
@@ -58,7 +63,9 @@ def test_a_changed_file_updates_by_key(app: Flask) -> None:
     stats = run_import(app, DEMO.replace("place: みなと市役所3F 第1会議室", "place: 市役所5F"))
     assert stats == {"meeting.updated": 1}
     with app.extensions["renkei"].sessions() as s:
-        assert s.scalar(select(Meeting.place).where(Meeting.title == "第8回 実務者会議")) == "市役所5F"
+        assert (
+            s.scalar(select(Meeting.place).where(Meeting.title == "第8回 実務者会議")) == "市役所5F"
+        )
 
 
 SAKURA_SIDE = "sakura-town: {primary: takahashi, secondary: watanabe}\n      hikari-bank"
@@ -67,19 +74,33 @@ SAKURA_SIDE = "sakura-town: {primary: takahashi, secondary: watanabe}\n      hik
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("period: quarterly", "period: weekly",
-         "agreements[0].kpis[0].period: 'weekly' is not one of monthly, quarterly, yearly"),
+        (
+            "period: quarterly",
+            "period: weekly",
+            "agreements[0].kpis[0].period: 'weekly' is not one of monthly, quarterly, yearly",
+        ),
         ("unit: 人", "unit: 人\n        colour: red", "agreements[0].kpis[0].colour: unknown key"),
-        ("primary: tanaka", "primary: tanka",
-         "agreements[0].contacts.minato-city.primary: 'tanka' is not a known contact"),
-        ("parties: [minato-city, acme]", "parties: [minato-city, acmee]",
-         "agreements[0].parties[1]: 'acmee' is not a known organization"),
-        (SAKURA_SIDE, SAKURA_SIDE.replace("takahashi", "tanaka"),
-         "agreements[1].contacts.sakura-town.primary: 'tanaka' does not belong to 'sakura-town'"),
+        (
+            "primary: tanaka",
+            "primary: tanka",
+            "agreements[0].contacts.minato-city.primary: 'tanka' is not a known contact",
+        ),
+        (
+            "parties: [minato-city, acme]",
+            "parties: [minato-city, acmee]",
+            "agreements[0].parties[1]: 'acmee' is not a known organization",
+        ),
+        (
+            SAKURA_SIDE,
+            SAKURA_SIDE.replace("takahashi", "tanaka"),
+            "agreements[1].contacts.sakura-town.primary: 'tanaka' does not belong to 'sakura-town'",
+        ),
         ("target: 200", "target: lots", "agreements[0].kpis[0].target:"),
     ],
 )
-def test_a_broken_file_changes_nothing_and_names_the_place(app: Flask, old: str, new: str, message: str) -> None:
+def test_a_broken_file_changes_nothing_and_names_the_place(
+    app: Flask, old: str, new: str, message: str
+) -> None:
     broken = DEMO.replace(old, new, 1)
     assert broken != DEMO
     before = row_counts(app)

@@ -13,6 +13,8 @@ from storage.identities import create_invite
 from storage.models import Activity, ChatIdentity, Contact, ProcessedEvent
 from tests.support import LINE_TOKEN, line_body, line_text_event, post_line
 
+SENT = {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
+
 # LINE's documented signature vector (empty events, as the console's "Verify" button sends).
 VECTOR_BODY = '{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
 VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
@@ -22,8 +24,11 @@ def link_line(app: Flask, contact_key: str, user_id: str) -> None:
     r = app.extensions["renkei"]
     with transaction(r.sessions) as s:
         contact = s.scalar(select(Contact).where(Contact.key == contact_key))
-        s.add(ChatIdentity(platform="line", external_id=user_id, contact_id=contact.id,
-                           linked_at=r.clock()))
+        s.add(
+            ChatIdentity(
+                platform="line", external_id=user_id, contact_id=contact.id, linked_at=r.clock()
+            )
+        )
 
 
 def count(app: Flask, model: type) -> int:
@@ -32,11 +37,13 @@ def count(app: Flask, model: type) -> int:
 
 
 def replies(line_api: HTTPServer) -> list[dict]:
-    return [json.loads(req.get_data()) for req, _ in line_api.log if req.path == "/v2/bot/message/reply"]
+    return [
+        json.loads(req.get_data()) for req, _ in line_api.log if req.path == "/v2/bot/message/reply"
+    ]
 
 
 def expect_reply(line_api: HTTPServer) -> None:
-    line_api.expect_request("/v2/bot/message/reply", method="POST").respond_with_json({})
+    line_api.expect_request("/v2/bot/message/reply", method="POST").respond_with_json(SENT)
 
 
 def test_documented_vector_with_empty_events_is_accepted(app: Flask) -> None:
@@ -44,9 +51,13 @@ def test_documented_vector_with_empty_events_is_accepted(app: Flask) -> None:
     assert res.status_code == 200
 
 
-def test_missing_or_wrong_signature_is_refused_and_stores_nothing(demo: Flask, line_api: HTTPServer) -> None:
+def test_missing_or_wrong_signature_is_refused_and_stores_nothing(
+    demo: Flask, line_api: HTTPServer
+) -> None:
     link_line(demo, "tanaka", "Utanaka")
-    body = line_body(line_text_event("活動 11/20 防災訓練 参加者45名", user_id="Utanaka", event_id="E1"))
+    body = line_body(
+        line_text_event("活動 11/20 防災訓練 参加者45名", user_id="Utanaka", event_id="E1")
+    )
     client = demo.test_client()
     missing = client.post("/line/webhook", data=body, headers={"Content-Type": "application/json"})
     wrong = post_line(client, body, signature=VECTOR_SIGNATURE)
@@ -61,7 +72,9 @@ def test_text_from_linked_contact_gets_exactly_one_reply_even_when_redelivered(
 ) -> None:
     link_line(demo, "tanaka", "Utanaka")
     expect_reply(line_api)
-    body = line_body(line_text_event("予定", user_id="Utanaka", event_id="01HEVENT", reply_token="tok-123"))
+    body = line_body(
+        line_text_event("予定", user_id="Utanaka", event_id="01HEVENT", reply_token="tok-123")
+    )
     client = demo.test_client()
 
     first = post_line(client, body)
@@ -81,7 +94,9 @@ def test_text_from_linked_contact_gets_exactly_one_reply_even_when_redelivered(
 def test_logging_an_activity_is_applied_once(demo: Flask, line_api: HTTPServer) -> None:
     link_line(demo, "tanaka", "Utanaka")
     expect_reply(line_api)
-    body = line_body(line_text_event("活動 11/20 防災訓練 参加者45名", user_id="Utanaka", event_id="E-log"))
+    body = line_body(
+        line_text_event("活動 11/20 防災訓練 参加者45名", user_id="Utanaka", event_id="E-log")
+    )
     client = demo.test_client()
     post_line(client, body)
     post_line(client, body)
@@ -89,7 +104,9 @@ def test_logging_an_activity_is_applied_once(demo: Flask, line_api: HTTPServer) 
     assert "活動を記録しました" in replies(line_api)[0]["messages"][0]["text"]
 
 
-def test_unknown_sender_is_asked_to_register_and_nothing_is_stored(demo: Flask, line_api: HTTPServer) -> None:
+def test_unknown_sender_is_asked_to_register_and_nothing_is_stored(
+    demo: Flask, line_api: HTTPServer
+) -> None:
     expect_reply(line_api)
     body = line_body(line_text_event("活動 11/20 防災訓練", user_id="Ustranger", event_id="E-s"))
     post_line(demo.test_client(), body)
@@ -102,7 +119,9 @@ def test_unknown_sender_is_asked_to_register_and_nothing_is_stored(demo: Flask, 
 def test_invite_code_links_a_line_account_once(demo: Flask, line_api: HTTPServer) -> None:
     r = demo.extensions["renkei"]
     with transaction(r.sessions) as s:
-        code = create_invite(s, s.scalar(select(Contact).where(Contact.key == "suzuki")), now=r.clock()).code
+        code = create_invite(
+            s, s.scalar(select(Contact).where(Contact.key == "suzuki")), now=r.clock()
+        ).code
     expect_reply(line_api)
     client = demo.test_client()
     post_line(client, line_body(line_text_event(f"登録 {code}", user_id="Usuzuki", event_id="L1")))
@@ -115,31 +134,46 @@ def test_invite_code_links_a_line_account_once(demo: Flask, line_api: HTTPServer
     assert linked == ["Usuzuki"]
 
 
-def test_group_chatter_is_ignored_but_a_mention_is_answered(demo: Flask, line_api: HTTPServer) -> None:
+def test_group_chatter_is_ignored_but_a_mention_is_answered(
+    demo: Flask, line_api: HTTPServer
+) -> None:
     link_line(demo, "tanaka", "Utanaka")
     expect_reply(line_api)
     client = demo.test_client()
     chatter = line_text_event("お疲れさまです", user_id="Utanaka", event_id="G1", group_id="Cgroup")
-    mention = line_text_event("@Renkei 予定", user_id="Utanaka", event_id="G2", group_id="Cgroup",
-                              mention_self=True)
+    mention = line_text_event(
+        "@Renkei 予定", user_id="Utanaka", event_id="G2", group_id="Cgroup", mention_self=True
+    )
     post_line(client, line_body(chatter))
     assert replies(line_api) == []
     post_line(client, line_body(mention))
     assert "今後30日の予定・期限" in replies(line_api)[0]["messages"][0]["text"]
 
 
-def test_postback_from_a_button_is_handled_like_typed_text(demo: Flask, line_api: HTTPServer) -> None:
+def test_postback_from_a_button_is_handled_like_typed_text(
+    demo: Flask, line_api: HTTPServer
+) -> None:
     link_line(demo, "sato", "Usato")
     expect_reply(line_api)
     client = demo.test_client()
-    post_line(client, line_body(line_text_event("活動 11/20 清掃活動 参加者30名", user_id="Usato", event_id="P1")))
+    post_line(
+        client,
+        line_body(
+            line_text_event("活動 11/20 清掃活動 参加者30名", user_id="Usato", event_id="P1")
+        ),
+    )
     asked = replies(line_api)[0]["messages"][0]
     choices = [item["action"]["data"] for item in asked["quickReply"]["items"]]
     assert len(choices) == 2 and all("協定:" in c for c in choices)
     postback = {
-        "type": "postback", "mode": "active", "timestamp": 1, "webhookEventId": "P2",
-        "deliveryContext": {"isRedelivery": False}, "replyToken": "rt-2",
-        "source": {"type": "user", "userId": "Usato"}, "postback": {"data": choices[1]},
+        "type": "postback",
+        "mode": "active",
+        "timestamp": 1,
+        "webhookEventId": "P2",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "rt-2",
+        "source": {"type": "user", "userId": "Usato"},
+        "postback": {"data": choices[1]},
     }
     post_line(client, line_body(postback))
     assert "活動を記録しました" in replies(line_api)[1]["messages"][0]["text"]
@@ -148,15 +182,27 @@ def test_postback_from_a_button_is_handled_like_typed_text(demo: Flask, line_api
 
 def test_signed_bodies_of_the_wrong_shape_never_give_500(app: Flask) -> None:
     client = app.test_client()
-    for body in ["not json", "[]", '{"events": 5}', '{"events": [{"type": 3}]}', '{"destination": "x"}',
-                 '{"events": [{"type": "message", "source": null}]}']:
+    for body in [
+        "not json",
+        "[]",
+        '{"events": 5}',
+        '{"events": [{"type": 3}]}',
+        '{"destination": "x"}',
+        '{"events": [{"type": "message", "source": null}]}',
+    ]:
         res = post_line(client, body)
         assert res.status_code in (200, 400), (body, res.status_code)
 
 
 def test_unknown_event_types_are_acknowledged(app: Flask, line_api: HTTPServer) -> None:
-    event = {"type": "somethingNew", "mode": "active", "timestamp": 1, "webhookEventId": "U1",
-             "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": "U1"}}
+    event = {
+        "type": "somethingNew",
+        "mode": "active",
+        "timestamp": 1,
+        "webhookEventId": "U1",
+        "deliveryContext": {"isRedelivery": False},
+        "source": {"type": "user", "userId": "U1"},
+    }
     res = post_line(app.test_client(), line_body(event))
     assert res.status_code == 200
     assert line_api.log == []

@@ -16,12 +16,17 @@ from bot.slack import slack_client
 from handlers.messages import Button, Reply
 from tests.support import LINE_TOKEN, SLACK_TOKEN
 
-REMINDER = Reply("明日は実務者会議です", items=("12/10（木） 14:00 第8回 実務者会議",),
-                 buttons=(Button("完了", "完了 3"),))
+REMINDER = Reply(
+    "明日は実務者会議です",
+    items=("12/10（木） 14:00 第8回 実務者会議",),
+    buttons=(Button("完了", "完了 3"),),
+)
 
 
 def test_line_push_carries_the_retry_key_and_token(line_api: HTTPServer) -> None:
-    line_api.expect_request("/v2/bot/message/push", method="POST").respond_with_json({"sentMessages": []})
+    line_api.expect_request("/v2/bot/message/push", method="POST").respond_with_json(
+        {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
+    )
     sender = LineSender(make_line_api(line_api.url_for("").rstrip("/"), LINE_TOKEN))
     sender.send("Utanaka", REMINDER, retry_key="123e4567-e89b-12d3-a456-426614174000")
     [(request, _)] = line_api.log
@@ -58,14 +63,19 @@ def test_long_text_is_split_under_the_line_limit_at_line_breaks() -> None:
 
 
 def test_line_quick_replies_are_capped_at_thirteen() -> None:
-    reply = Reply("選んでください", buttons=tuple(Button(f"協定{i}" * 5, f"活動 協定:k{i}") for i in range(20)))
+    reply = Reply(
+        "選んでください",
+        buttons=tuple(Button(f"協定{i}" * 5, f"活動 協定:k{i}") for i in range(20)),
+    )
     [message] = to_line_messages(reply)
     items = message.quick_reply.items
     assert len(items) == 13 and all(len(i.action.label) <= 20 for i in items)
 
 
 def test_slack_blocks_have_a_button_per_choice() -> None:
-    payload = to_slack_message(Reply("どれ？", buttons=(Button("A", "活動 協定:a"), Button("B", "活動 協定:b"))))
+    payload = to_slack_message(
+        Reply("どれ？", buttons=(Button("A", "活動 協定:a"), Button("B", "活動 協定:b")))
+    )
     [actions] = [b for b in payload["blocks"] if b["type"] == "actions"]
     assert [e["value"] for e in actions["elements"]] == ["活動 協定:a", "活動 協定:b"]
 

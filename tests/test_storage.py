@@ -31,7 +31,7 @@ def test_sqlite_runs_with_wal_and_foreign_keys(app: Flask) -> None:
 
 def test_foreign_keys_are_enforced(app: Flask) -> None:
     r = app.extensions["renkei"]
-    with pytest.raises(Exception, match="(?i)foreign key"), transaction(r.sessions) as s:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), transaction(r.sessions) as s:
         s.add(Contact(key="ghost", name="幽霊", organization_id=999))
 
 
@@ -100,7 +100,10 @@ def test_invite_codes_are_single_use_and_expire(app: Flask) -> None:
         s.flush()
         used, old = create_invite(s, a, now=now).code, create_invite(s, b, now=now).code
     with transaction(r.sessions) as s:
-        assert redeem_invite(s, code=used.lower(), platform="line", external_id="U1", now=now).key == "a"
+        assert (
+            redeem_invite(s, code=used.lower(), platform="line", external_id="U1", now=now).key
+            == "a"
+        )
         assert redeem_invite(s, code=used, platform="line", external_id="U2", now=now) is None
         late = now + timedelta(days=7, seconds=1)
         assert redeem_invite(s, code=old, platform="slack", external_id="U3", now=late) is None

@@ -26,7 +26,9 @@ def test_healthz_reports_an_unreachable_database() -> None:
     assert res.get_json() == {"status": "degraded", "database": "error"}
 
 
-def test_channels_are_off_without_credentials(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_channels_are_off_without_credentials(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
     with caplog.at_level(logging.INFO, logger="bot.app"):
         app = create_app(settings)
@@ -47,7 +49,12 @@ def test_unknown_paths_and_methods_answer_json_not_500(app: Flask) -> None:
 def test_defaults_are_the_embedded_mode() -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.database_url == DEFAULT_DATABASE_URL and "/instance/renkei.db" in s.database_url
-    assert (s.timezone, s.port, s.line_enabled, s.slack_enabled) == ("Asia/Tokyo", 8000, False, False)
+    assert (s.timezone, s.port, s.line_enabled, s.slack_enabled) == (
+        "Asia/Tokyo",
+        8000,
+        False,
+        False,
+    )
     assert s.line_api_endpoint == "https://api.line.me"
     assert s.slack_api_url == "https://slack.com/api/"
 
@@ -70,10 +77,16 @@ def test_postgres_urls_use_psycopg3() -> None:
 
 @pytest.mark.parametrize(
     ("env", "name"),
-    [({"PORT": "abc"}, "PORT"), ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-     ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"), ({"LINE_API_ENDPOINT": "ftp://x"}, "LINE_API_ENDPOINT")],
+    [
+        ({"PORT": "abc"}, "PORT"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+        ({"LINE_API_ENDPOINT": "ftp://x"}, "LINE_API_ENDPOINT"),
+    ],
 )
-def test_malformed_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], name: str) -> None:
+def test_malformed_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], name: str
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError) as err:

@@ -15,18 +15,14 @@ LIMIT = 10
 
 
 def history(ctx: Context, args: str) -> Reply:
-    rows = (
-        ctx.session.execute(
-            select(Activity, Agreement.title, Contact.name)
-            .join(Agreement, Agreement.id == Activity.agreement_id)
-            .outerjoin(Contact, Contact.id == Activity.logged_by_id)
-            .where(Activity.agreement_id.in_(agreements_of(ctx.contact.id)))
-            .order_by(Activity.occurred_on.desc(), Activity.id.desc())
-            .limit(LIMIT)
-        )
-        .tuples()
-        .all()
-    )
+    rows = ctx.session.execute(
+        select(Activity, Agreement.title, Contact.name)
+        .join(Agreement, Agreement.id == Activity.agreement_id)
+        .outerjoin(Contact, Contact.id == Activity.logged_by_id)
+        .where(Activity.agreement_id.in_(agreements_of(ctx.contact.id)))
+        .order_by(Activity.occurred_on.desc(), Activity.id.desc())
+        .limit(LIMIT)
+    ).all()
     if not rows:
         return Reply("まだ活動の記録がありません。例：「活動 11/20 防災訓練 参加者45名」")
     items = tuple(
