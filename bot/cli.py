@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -118,6 +119,7 @@ def invite(contact_key: str) -> None:
 @with_appcontext
 def chat(as_: str, at: str | None, text: str | None) -> None:
     r = renkei()
+    logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the app's log, on screen
     now = _parse_at(at, r.settings.tz) if at else None
     inbound = r.inbound if now is None else type(r.inbound)(r.sessions, r.settings.tz, lambda: now)
     with r.sessions() as session:

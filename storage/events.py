@@ -25,4 +25,5 @@ def claim_event(session: Session, *, platform: str, event_id: str, now: datetime
         stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - other databases are not supported
         stmt = insert(ProcessedEvent).values(values)
-    return session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
+    return session.execute(stmt.returning(ProcessedEvent.id)).first() is not None

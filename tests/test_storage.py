@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -110,3 +112,24 @@ def test_invite_codes_are_single_use_and_expire(app: Flask) -> None:
         assert redeem_invite(s, code="ZZZZZZ", platform="slack", external_id="U3", now=now) is None
     with r.sessions() as s:
         assert s.scalars(select(ChatIdentity.external_id)).all() == ["U1"]
+
+
+def test_concurrent_deliveries_of_one_event_apply_once(demo: Flask) -> None:
+    """Bolt acks first and handles in a thread, so a retry can race the first delivery."""
+    from handlers.messages import Incoming
+    from storage.models import Activity
+
+    inbound = demo.extensions["renkei"].inbound
+    incoming = Incoming("local", "tanaka", "活動 11/20 防災訓練 参加者45名")
+    barrier = threading.Barrier(4)
+
+    def deliver() -> object:
+        barrier.wait()
+        return inbound.handle(incoming, event_id="same-event")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replies = list(pool.map(lambda _: deliver(), range(4)))
+    answered = [r for r in replies if r is not None]
+    assert len(answered) == 1 and "活動を記録しました" in answered[0].text
+    with demo.extensions["renkei"].sessions() as s:
+        assert len(s.scalars(select(Activity)).all()) == 1

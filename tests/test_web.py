@@ -46,7 +46,8 @@ def test_unknown_paths_and_methods_answer_json_not_500(app: Flask) -> None:
     assert client.get("/nope").get_json() == {"error": "Not Found"}
 
 
-def test_defaults_are_the_embedded_mode() -> None:
+def test_defaults_are_the_embedded_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # CI sets it for the PostgreSQL run
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.database_url == DEFAULT_DATABASE_URL and "/instance/renkei.db" in s.database_url
     assert (s.timezone, s.port, s.line_enabled, s.slack_enabled) == (
