@@ -259,3 +259,38 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime]
+
+
+class PendingQuestion(Base):
+    """A question the bot asked back ("which agreement?"), kept in the database because any
+    worker may receive the answer. One open question per person and chat."""
+
+    __tablename__ = "pending_question"
+    __table_args__ = (UniqueConstraint("contact_id", "platform", "chat_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_key: Mapped[str] = mapped_column(String(100), default="")  # "" for a 1:1 chat
+    command: Mapped[str] = mapped_column(String(50))
+    # The options offered: label -> the full text that choosing it stands for.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ChangeLog(Base):
+    """What a contact wrote through chat, with the previous state, so `取消` can take it back."""
+
+    __tablename__ = "change_log"
+    __table_args__ = (Index("ix_change_log_contact_created", "contact_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    table: Mapped[str] = mapped_column(String(50))  # activity | kpi_entry | meeting | action_item
+    row_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(20))  # create | update
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the columns an update changed
+    summary: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]
