@@ -30,6 +30,8 @@ class Reply:
     items: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     private: bool = False  # answer only to the sender (Slack ephemeral)
+    image_png: bytes | None = None  # a chart, e.g. KPI progress in the weekly digest
+    image_alt: str = ""  # what the chart shows, for text-only channels and screen readers
 
     def as_text(self) -> str:
         """The whole reply as plain text, for the local channel and text-only platforms."""
