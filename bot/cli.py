@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from bot.cli_handover import handover_command
 from config import SettingsError
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming
@@ -41,6 +42,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(invite)
     app.cli.add_command(chat)
     app.cli.add_command(clock)
+    app.cli.add_command(handover_command)
 
 
 db = AppGroup("db", help="Database commands.")  # its commands run inside the app context
@@ -119,7 +121,6 @@ def invite(contact_key: str) -> None:
 @with_appcontext
 def chat(as_: str, at: str | None, text: str | None) -> None:
     r = renkei()
-    logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the app's log, on screen
     now = _parse_at(at, r.settings.tz) if at else None
     inbound = r.inbound if now is None else type(r.inbound)(r.sessions, r.settings.tz, lambda: now)
     with r.sessions() as session:
@@ -181,6 +182,9 @@ def _create_app() -> Flask:
 
 
 def main() -> None:
+    if sys.argv[1:2] != ["clock"]:
+        # Commands print their own results; only the long-running clock wants the INFO log.
+        logging.basicConfig(level=logging.WARNING)
     group = FlaskGroup(
         create_app=_create_app,
         add_version_option=False,

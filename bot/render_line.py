@@ -1,8 +1,12 @@
-"""A `Reply` as LINE messages: text under the size limit, buttons as quick replies."""
+"""A `Reply` as LINE messages: text under the size limit, cards as a Flex bubble (or carousel),
+buttons as quick replies that post back the text they stand for."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from linebot.v3.messaging import (
+    FlexMessage,
     Message,
     PostbackAction,
     QuickReply,
@@ -10,28 +14,53 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
-from handlers.messages import Reply
+from handlers.messages import Card, Reply
 
 TEXT_LIMIT = 5000
 MAX_MESSAGES = 5  # per reply or push request
 MAX_QUICK_REPLIES = 13
+MAX_BUBBLES = 12  # per Flex carousel
 
 
 def to_line_messages(reply: Reply) -> list[Message]:
     text = "\n".join([reply.text, *(f"・{item}" for item in reply.items)])
-    chunks = split_text(text, TEXT_LIMIT)[:MAX_MESSAGES]
-    messages: list[Message] = [TextMessage(text=chunk) for chunk in chunks]
+    messages: list[Message] = [TextMessage(text=chunk) for chunk in split_text(text, TEXT_LIMIT)]
+    if reply.cards:
+        messages.append(flex_message(reply.cards, alt=reply.text))
+    messages = messages[:MAX_MESSAGES]
     if reply.buttons:
         items = [
-            QuickReplyItem(
-                action=PostbackAction(
-                    label=b.label[:20], data=b.text[:300], displayText=b.text[:300]
-                )
-            )
+            QuickReplyItem(action=PostbackAction(label=b.label[:20], data=b.text[:300], displayText=b.text[:300]))
             for b in reply.buttons[:MAX_QUICK_REPLIES]
         ]
-        messages[-1] = TextMessage(text=chunks[-1], quickReply=QuickReply(items=items))
+        # Quick replies show under the last message of the reply.
+        messages[-1].quick_reply = QuickReply(items=items)
     return messages
+
+
+def flex_message(cards: tuple[Card, ...], *, alt: str) -> FlexMessage:
+    bubbles = [_bubble(card) for card in cards[:MAX_BUBBLES]]
+    contents: dict[str, Any] = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    return FlexMessage.from_dict({"type": "flex", "altText": alt[:400] or "Renkei", "contents": contents})
+
+
+def _bubble(card: Card) -> dict[str, Any]:
+    rows = [
+        {
+            "type": "box", "layout": "vertical", "margin": "md",
+            "contents": [
+                {"type": "text", "text": label[:100] or " ", "size": "xs", "color": "#888888", "wrap": True},
+                {"type": "text", "text": value[:500] or " ", "size": "sm", "wrap": True},
+            ],
+        }
+        for label, value in card.rows
+    ]
+    return {
+        "type": "bubble",
+        "header": {"type": "box", "layout": "vertical", "contents": [
+            {"type": "text", "text": card.title[:100] or " ", "weight": "bold", "wrap": True}]},
+        "body": {"type": "box", "layout": "vertical", "contents": rows or [{"type": "text", "text": " "}]},
+    }
 
 
 def split_text(text: str, limit: int) -> list[str]:

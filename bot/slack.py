@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.inbound import Inbound
-from bot.render_slack import ACTION_PREFIX, to_slack_message
+from bot.render_slack import ACTION_PREFIX, to_blocks, to_slack_message
 from handlers.messages import Incoming
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,38 @@ def build_bolt_app(
             return
         incoming = Incoming("slack", user, str(action.get("value", "")), chat_id=channel)
         reply = inbound.handle(incoming, event_id=f"action:{user}:{action.get('action_ts')}")
-        if reply is not None:
+        if reply is None:
+            return
+        if reply.private and not channel.startswith("D"):
+            _post_private(client, channel, user, reply_payload=to_slack_message(reply))
+        else:
             _post(client, channel, reply_payload=to_slack_message(reply))
+
+    @bolt.command("/renkei")
+    def on_slash(ack: Any, command: dict[str, Any], respond: Any) -> None:
+        ack()  # within Slack's 3 seconds; the answer follows through response_url
+        user, channel = command.get("user_id"), command.get("channel_id")
+        if not isinstance(user, str):
+            return
+        chat_id = None if str(channel).startswith("D") else channel
+        text = str(command.get("text") or "").strip() or "ヘルプ"
+        reply = inbound.handle(Incoming("slack", user, text, chat_id=chat_id),
+                               event_id=f"command:{command.get('trigger_id')}")
+        if reply is not None:
+            # A slash command's answer is for the one who typed it.
+            respond(response_type="ephemeral", replace_original=False, **to_slack_message(reply))
+
+    @bolt.event("app_home_opened")
+    def on_home(event: dict[str, Any], client: WebClient) -> None:
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str):
+            return
+        reply = inbound.handle(Incoming("slack", user, "予定"))
+        if reply is not None:
+            try:
+                client.views_publish(user_id=user, view={"type": "home", "blocks": to_blocks(reply)})
+            except SlackApiError as exc:
+                log.error("Slack views.publish failed: %s", exc.response.get("error"))
 
     @bolt.event(re.compile(".*"))
     def ignore_other_events() -> None:
@@ -134,7 +164,18 @@ def _answer(
     payload = to_slack_message(reply)
     if thread:
         payload["thread_ts"] = event.get("thread_ts") or event.get("ts")
-    _post(client, channel, reply_payload=payload)
+    if reply.private and not is_dm:
+        _post_private(client, channel, user, reply_payload=payload)
+    else:
+        _post(client, channel, reply_payload=payload)
+
+
+def _post_private(client: WebClient, channel: str, user: str, *, reply_payload: dict[str, Any]) -> None:
+    """Only the sender sees it: their own list, codes, contact details."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, **reply_payload)
+    except SlackApiError as exc:
+        log.error("Slack chat.postEphemeral failed: %s", exc.response.get("error"))
 
 
 def _post(client: WebClient, channel: str, *, reply_payload: dict[str, Any]) -> None:

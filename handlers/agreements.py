@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.messages import Button, Reply
+from handlers.questions import ask
 from handlers.text import short_title
 from storage.due import agreements_of
 from storage.models import Agreement
 
 # `協定:minato-acme` in a message names the agreement; buttons use it to answer "which one?".
 AGREEMENT_TOKEN = re.compile(r"(?:協定|agreement)[:=]([A-Za-z0-9][A-Za-z0-9_.-]*)", re.IGNORECASE)
-MAX_CHOICES = 13  # LINE allows at most 13 quick replies
+NOT_YOURS = "その協定は見つからないか、あなたの担当ではありません。"
 
 
 def my_agreements(ctx: Context) -> list[Agreement]:
@@ -27,31 +28,37 @@ def my_agreements(ctx: Context) -> list[Agreement]:
     )
 
 
-def pick_agreement(
-    ctx: Context, args: str, *, command: str
-) -> tuple[Agreement | None, str, Reply | None]:
-    """(agreement, args without the token, None) or (None, args, a reply that asks or refuses)."""
+def named_agreement(ctx: Context, args: str) -> tuple[list[Agreement] | None, str]:
+    """(the agreements the message may be about, args without the token); None if it names
+    an agreement that is not the sender's."""
     mine = my_agreements(ctx)
     match = AGREEMENT_TOKEN.search(args)
-    if match:
-        rest = (args[: match.start()] + args[match.end() :]).strip()
-        chosen = next((a for a in mine if a.key == match.group(1)), None)
-        if chosen is None:  # never say whether someone else's agreement exists
-            return None, rest, Reply("その協定は見つからないか、あなたの担当ではありません。")
-        return chosen, rest, None
-    if len(mine) == 1:
-        return mine[0], args, None
-    if not mine:
+    if not match:
+        return mine, args
+    rest = " ".join((args[: match.start()] + args[match.end() :]).split())
+    chosen = [a for a in mine if a.key == match.group(1)]
+    return (chosen or None), rest
+
+
+def pick_agreement(
+    ctx: Context, args: str, *, command: str, question: str = "どの協定についてですか？"
+) -> tuple[Agreement | None, str, Reply | None]:
+    """(agreement, args without the token, None) or (None, args, a reply that asks or refuses)."""
+    candidates, rest = named_agreement(ctx, args)
+    if candidates is None:  # never say whether someone else's agreement exists
+        return None, rest, Reply(NOT_YOURS)
+    if len(candidates) == 1:
+        return candidates[0], rest, None
+    if not candidates:
         return (
             None,
-            args,
+            rest,
             Reply("担当している協定がまだありません。事務局に登録を依頼してください。"),
         )
-    buttons = tuple(
+    options = [
         Button(
-            label=short_title(a.title)[:20],
-            text=f"{command} {args} 協定:{a.key}".replace("  ", " "),
+            label=short_title(a.title)[:20], text=" ".join(f"{command} {rest} 協定:{a.key}".split())
         )
-        for a in mine[:MAX_CHOICES]
-    )
-    return None, args, Reply("どの協定の記録ですか？ 選んでください。", buttons=buttons)
+        for a in candidates
+    ]
+    return None, rest, ask(ctx, question, options, command=command)

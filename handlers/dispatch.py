@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from handlers.commands.link import link
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
+from handlers.questions import answer, close
 from handlers.registry import help_reply, match
 from handlers.text import normalize
 from storage.identities import contact_for
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 PLEASE_REGISTER = Reply(
     "はじめまして。Renkei は包括連携協定の担当者向けのボットです。\n"
-    "ご利用には登録が必要です。事務局から受け取った登録コードを「登録 ABC123」のように送ってください。"
+    "ご利用には登録が必要です。事務局から受け取った登録コードを「登録 ABC123」のように送ってください。",
+    private=True,
 )
 MAX_TEXT = 2000
 
@@ -41,12 +43,18 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
     contact = contact_for(session, platform=incoming.platform, external_id=incoming.user_id)
     if contact is None:
         return PLEASE_REGISTER
+    ctx = Context(session, incoming, contact, now, tz)
+    if found is None:
+        chosen = answer(ctx, text)  # a typed answer ("1", "さくら町") to the bot's last question
+        found = match(chosen) if chosen else None
     if found is None:
         return Reply(
             "すみません、わかりませんでした。例：「予定」「活動 11/20 防災訓練 参加者45名」",
             items=help_reply().items,
+            private=True,
         )
     command, args = found
     assert command.handle is not None
     log.info("command %s from contact %s via %s", command.name, contact.key, incoming.platform)
-    return command.handle(Context(session, incoming, contact, now, tz), args)
+    close(ctx)  # a new command supersedes an open question; the command may ask its own
+    return command.handle(ctx, args)

@@ -25,6 +25,14 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Card:
+    """A small panel (LINE Flex bubble, Slack section with fields), e.g. one agreement's status."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]  # (label, value)
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     items: tuple[str, ...] = ()
@@ -32,10 +40,13 @@ class Reply:
     private: bool = False  # answer only to the sender (Slack ephemeral)
     image_png: bytes | None = None  # a chart, e.g. KPI progress in the weekly digest
     image_alt: str = ""  # what the chart shows, for text-only channels and screen readers
+    cards: tuple[Card, ...] = ()
 
     def as_text(self) -> str:
         """The whole reply as plain text, for the local channel and text-only platforms."""
         lines = [self.text, *(f"・{item}" for item in self.items)]
+        for card in self.cards:
+            lines += [f"■ {card.title}", *(f"　{label}：{value}" for label, value in card.rows)]
         if self.buttons:
             lines.append("選択肢: " + " / ".join(f"「{b.text}」" for b in self.buttons))
         return "\n".join(lines)

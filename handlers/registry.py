@@ -6,8 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.commands.due import due, this_week
+from handlers.commands.handover import handover, reassign
 from handlers.commands.history import history
+from handlers.commands.kpi import kpi
 from handlers.commands.log import log
+from handlers.commands.meeting import meeting
+from handlers.commands.status import status
+from handlers.commands.task import done, task
+from handlers.commands.undo import cancel, undo
 from handlers.context import Context
 from handlers.messages import Reply
 
@@ -31,17 +37,78 @@ def help_(ctx: Context, args: str) -> Reply:
 
 COMMANDS: tuple[Command, ...] = (
     Command(
-        "log", ("活動", "log", "activity"), "活動を記録する", "活動 11/20 防災訓練 参加者45名", log
+        "log",
+        ("活動", "記録", "log", "activity"),
+        "活動を記録する（日付・内容・人数・メモ）",
+        "活動 11/20 防災訓練 参加者45名 メモ:雨天のため体育館",
+        log,
     ),
     Command(
+        "kpi",
+        ("KPI", "実績", "kpi"),
+        "KPIの実績を入力する（名前・番号で指定）。「KPI」だけで一覧",
+        "KPI 参加者数 120 第2四半期",
+        kpi,
+    ),
+    Command(
+        "meeting",
+        ("会議", "打合せ", "meeting"),
+        "会議の登録・一覧・変更・中止",
+        "会議 12/10 14:00 実務者会議 市役所3F",
+        meeting,
+    ),
+    Command(
+        "task",
+        ("タスク", "課題", "task", "todo"),
+        "タスクの登録・一覧（期限と担当）",
+        "タスク 12/5 協定書案送付 @佐藤",
+        task,
+    ),
+    Command("done", ("完了", "済み", "done"), "タスクを完了にする", "完了 3", done),
+    Command(
         "due",
-        ("予定", "期限", "due", "what's due", "whats due", "todo"),
-        "今後30日の予定と期限",
+        ("予定", "期限", "due", "what's due", "whats due", "upcoming"),
+        "今後30日の予定と期限（期限超過が先頭）",
         "予定",
         due,
     ),
-    Command("week", ("今週", "this week"), "今週の予定と期限", "今週", this_week),
+    Command("week", ("今週", "this week", "week"), "今週の予定と期限", "今週", this_week),
+    Command(
+        "status",
+        ("状況", "進捗", "status"),
+        "協定ごとのKPI・活動・会議・タスク・更新期限",
+        "状況",
+        status,
+    ),
     Command("history", ("履歴", "history"), "最近の活動10件", "履歴", history),
+    Command(
+        "handover",
+        ("引継ぎ", "引き継ぎ", "引継", "handover"),
+        "後任者向けの引継ぎ資料",
+        "引継ぎ",
+        handover,
+    ),
+    Command(
+        "reassign",
+        ("担当変更", "reassign"),
+        "正担当を後任者に交代する（登録コードを発行）",
+        "担当変更 山田 太郎 yamada@example.jp",
+        reassign,
+    ),
+    Command(
+        "undo",
+        ("取消", "取り消し", "取消し", "undo"),
+        "10分以内の自分の入力を取り消す",
+        "取消",
+        undo,
+    ),
+    Command(
+        "cancel",
+        ("キャンセル", "やめる", "cancel"),
+        "ボットからの質問をやめる",
+        "キャンセル",
+        cancel,
+    ),
     Command(
         "link",
         ("登録", "link", "register"),
@@ -49,7 +116,13 @@ COMMANDS: tuple[Command, ...] = (
         "登録 ABC123",
         None,
     ),
-    Command("help", ("ヘルプ", "help", "使い方", "?"), "使い方を表示する", "ヘルプ", help_),
+    Command(
+        "help",
+        ("ヘルプ", "使い方", "help", "?"),
+        "使い方を表示する。「ヘルプ KPI」で各コマンドの説明",
+        "ヘルプ",
+        help_,
+    ),
 )
 
 # Longest words first, so "what's due" wins over a shorter word that starts it.
@@ -74,6 +147,6 @@ def help_reply(args: str = "") -> Reply:
     if wanted is not None:
         c = wanted[0]
         aliases = "、".join(f"「{w}」" for w in c.words)
-        return Reply(f"{c.words[0]}：{c.summary}\n例：「{c.example}」\n使える言葉：{aliases}")
+        return Reply(f"{c.words[0]}：{c.summary}\n例：「{c.example}」\n使える言葉：{aliases}", private=True)
     items = tuple(f"{c.words[0]}（{c.english}）：{c.summary}　例「{c.example}」" for c in COMMANDS)
-    return Reply("Renkei の使い方です。次のように送ってください。", items=items)
+    return Reply("Renkei の使い方です。次のように送ってください。", items=items, private=True)

@@ -38,3 +38,11 @@ def fmt_number(value: object) -> str:
     """45 rather than 45.0000; 1.5 stays 1.5."""
     text = format(value, "f") if not isinstance(value, str) else value
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def bar(ratio: float | None, width: int = 10) -> str:
+    """■■■■■■□□□□ 62% — capped at a full bar, the percentage is not."""
+    if ratio is None:
+        return "（実績なし）"
+    filled = max(0, min(width, round(ratio * width)))
+    return f"{'■' * filled}{'□' * (width - filled)} {round(ratio * 100)}%"

@@ -28,14 +28,14 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
     items = due_for_contact(ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz)
     span = "今週" if this_week else f"今後{WINDOW_DAYS}日"
     if not items:
-        return Reply(f"{span}の予定・期限はありません。")
+        return Reply(f"{span}の予定・期限はありません。", private=True)
     overdue = sum(i.overdue for i in items)
     head = (
         f"{span}の予定・期限（{len(items)}件"
         + (f"、うち期限超過{overdue}件" if overdue else "")
         + "）"
     )
-    return Reply(head, items=tuple(describe(i, ctx) for i in items))
+    return Reply(head, items=tuple(describe(i, ctx) for i in items), private=True)
 
 
 def this_week(ctx: Context, args: str) -> Reply:

@@ -16,7 +16,7 @@ def link(session: Session, incoming: Incoming, args: str, *, now: datetime) -> R
     """Works for strangers too: this is how they become contacts."""
     code = args.strip().split(" ")[0] if args.strip() else ""
     if not code:
-        return Reply(USAGE)
+        return Reply(USAGE, private=True)
     if incoming.platform == "local":
         return Reply("ローカルチャネルでは登録は不要です（--as で担当者を指定します）。")
     contact = redeem_invite(
@@ -24,8 +24,10 @@ def link(session: Session, incoming: Incoming, args: str, *, now: datetime) -> R
     )
     if contact is None:
         return Reply(
-            "登録コードが正しくないか、期限切れ・使用済みです。事務局に新しいコードを依頼してください。"
+            "登録コードが正しくないか、期限切れ・使用済みです。事務局に新しいコードを依頼してください。",
+            private=True,  # a code typed in a channel is nobody else's business
         )
     return Reply(
-        f"{contact.name}さん、登録しました。これからよろしくお願いします。\n「ヘルプ」で使い方を表示します。"
+        f"{contact.name}さん、登録しました。これからよろしくお願いします。\n「ヘルプ」で使い方を表示します。",
+        private=True,
     )

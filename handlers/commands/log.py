@@ -1,4 +1,4 @@
-"""活動 / log: record what happened, e.g. 「活動 11/20 防災訓練 参加者45名」."""
+"""活動 / log: record what happened, e.g. 「活動 11/20 防災訓練 参加者45名 メモ:雨天のため体育館」."""
 
 from __future__ import annotations
 
@@ -6,33 +6,39 @@ import re
 from datetime import timedelta
 
 from handlers.agreements import pick_agreement
+from handlers.changes import record_create
 from handlers.context import Context
 from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
+from handlers.questions import ask
 from handlers.text import WEEKDAYS, fmt_date, fmt_number, short_title
 from storage.models import Activity
 
 EXAMPLE = "例：「活動 11/20 防災訓練 参加者45名」"
 TITLE_MAX = 300
+# Everything after メモ / 備考 / note is the free-text note, kept as typed.
+NOTE = re.compile(r"(?:メモ|備考|感想|note)\s*[:：]?\s*(.+)$", re.IGNORECASE)
 
 
 def log(ctx: Context, args: str) -> Reply:
-    agreement, args, ask = pick_agreement(ctx, args, command="活動")
-    if ask is not None:
-        return ask
+    agreement, args, refusal = pick_agreement(
+        ctx, args, command="活動", question="どの協定の活動ですか？"
+    )
+    if refusal is not None:
+        return refusal
     assert agreement is not None
+    note = None
+    if m := NOTE.search(args):
+        note, args = m.group(1).strip(), args[: m.start()].strip()
     try:
         found = find_when(args, today=ctx.today)
     except WeekdayMismatch as exc:
-        return _ask_weekday(exc, args, agreement.key)
+        return ask_weekday(ctx, exc, f"活動 {args} 協定:{agreement.key}", command="活動")
     if found is None:
-        return Reply(
-            f"いつの活動ですか？ 日付を入れてください。{EXAMPLE}",
-            buttons=tuple(
-                Button(label=w, text=f"活動 {w} {args} 協定:{agreement.key}")
-                for w in ("今日", "昨日")
-            ),
+        options = [Button(w, f"活動 {w} {args} 協定:{agreement.key}") for w in ("今日", "昨日")]
+        return ask(
+            ctx, f"いつの活動ですか？ 日付を入れてください。{EXAMPLE}", options, command="活動"
         )
     when, rest = found
     if when.end != when.start:
@@ -42,14 +48,15 @@ def log(ctx: Context, args: str) -> Reply:
             f"{fmt_date(when.start, year=True)}はまだ先の日付です。予定は「会議」や「タスク」で登録できます。"
         )
     counts, title = find_counts(rest)
-    field = next((f for f in agreement.fields if f in title.split(" ")), None)
+    words = title.split()
+    field = next((f for f in agreement.fields if f in words), None)
     if field is not None:
-        title = " ".join(w for w in title.split(" ") if w != field) or field
+        title = " ".join(w for w in words if w != field) or field
     if not title:
         return Reply(f"活動の内容（タイトル）を入れてください。{EXAMPLE}")
     if len(title) > TITLE_MAX:
         return Reply(
-            f"タイトルが長すぎます（{TITLE_MAX}文字まで）。詳しい内容は短く分けて記録してください。"
+            f"タイトルが長すぎます（{TITLE_MAX}文字まで）。詳しい内容は「メモ:」の後に書けます。"
         )
     activity = Activity(
         agreement_id=agreement.id,
@@ -59,18 +66,24 @@ def log(ctx: Context, args: str) -> Reply:
         counts={
             c.label or "件数": {"value": _json_number(c.value), "unit": c.unit} for c in counts
         },
-        note=None,
+        note=note,
         logged_by_id=ctx.contact.id,
         platform=ctx.incoming.platform,
         created_at=ctx.now,
     )
     ctx.session.add(activity)
-    ctx.session.flush()
-    shown = describe_counts(activity.counts)
+    record_create(ctx, activity, f"活動 {fmt_date(when.start)} {title}")
+    extra = f"（{field}）" if field else ""
+    memo = f"\nメモ：{note}" if note else ""
     return Reply(
-        f"活動を記録しました（No.{activity.id}）\n{fmt_date(when.start)} {title}{shown}"
-        f"{f'（{field}）' if field else ''}\n［{short_title(agreement.title)}］"
+        f"活動を記録しました（No.{activity.id}）\n{fmt_date(when.start)} {title}"
+        f"{describe_counts(activity.counts)}{extra}{memo}\n［{short_title(agreement.title)}］\n"
+        "間違えたときは10分以内なら「取消」で取り消せます。"
     )
+
+
+def describe_counts(counts: dict[str, dict[str, object]]) -> str:
+    return "".join(f" {label}{fmt_number(c['value'])}{c['unit']}" for label, c in counts.items())
 
 
 def _json_number(value: object) -> int | float:
@@ -78,15 +91,11 @@ def _json_number(value: object) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def describe_counts(counts: dict[str, dict[str, object]]) -> str:
-    return "".join(f" {label}{fmt_number(c['value'])}{c['unit']}" for label, c in counts.items())
-
-
 # The token that carries the contradicting weekday, e.g. 「12月1日(月)」.
-_WEEKDAY_TOKEN = re.compile(r"\S*[(（][月火水木金土日](?:曜日?)?[)）]\S*")
+_WEEKDAY_TOKEN = re.compile(r"\S*[(（][月火水木金土日](?:曜日?)?[)）]\S*|\S*[月火水木金土日]曜日?")
 
 
-def _ask_weekday(exc: WeekdayMismatch, args: str, key: str) -> Reply:
+def ask_weekday(ctx: Context, exc: WeekdayMismatch, text: str, *, command: str) -> Reply:
     """Offer the date as written and the nearest day with the weekday as written."""
     day = exc.day
     other = min(
@@ -97,12 +106,13 @@ def _ask_weekday(exc: WeekdayMismatch, args: str, key: str) -> Reply:
         ),
         key=lambda d: abs((d - day).days),
     )
-    rest = _WEEKDAY_TOKEN.sub("", args, count=1).strip()
-    return Reply(
+    rest = " ".join(_WEEKDAY_TOKEN.sub("", text, count=1).split())
+    head, _, tail = rest.partition(" ")
+    options = [Button(fmt_date(d), f"{head} {d:%Y/%m/%d} {tail}".strip()) for d in (day, other)]
+    return ask(
+        ctx,
         f"{fmt_date(day, year=True)}は{WEEKDAYS[day.weekday()]}曜日です。"
         f"書かれた曜日（{WEEKDAYS[exc.written_weekday]}）と合いません。どちらの日ですか？",
-        buttons=tuple(
-            Button(label=fmt_date(d), text=f"活動 {d:%Y/%m/%d} {rest} 協定:{key}")
-            for d in (day, other)
-        ),
+        options,
+        command=command,
     )

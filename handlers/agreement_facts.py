@@ -1,0 +1,149 @@
+"""Facts about one agreement that 状況 and 引継ぎ both show, gathered with a few queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.due import DueItem, current_term_end, due_for_agreements, notice_deadline
+from storage.kpi_progress import Progress, progress_for
+from storage.models import (
+    ActionItem,
+    Activity,
+    Agreement,
+    AgreementContact,
+    ChatIdentity,
+    Contact,
+    Kpi,
+    Meeting,
+    Organization,
+)
+
+
+@dataclass(frozen=True)
+class Side:
+    organization: str
+    kind: str
+    primary: tuple[Contact, bool] | None  # (contact, has a linked chat account)
+    secondary: tuple[Contact, bool] | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    agreement: Agreement
+    sides: list[Side]
+    progress: list[Progress]
+    recent: list[Activity]
+    last_activity: Activity | None
+    next_meeting: Meeting | None
+    open_tasks: list[ActionItem]
+    owners: dict[int, str]
+    term_end: date
+    notice: date | None
+    upcoming: list[DueItem]
+
+    def overdue_tasks(self, today: date) -> list[ActionItem]:
+        return [t for t in self.open_tasks if t.due_on < today]
+
+
+def gather(
+    session: Session,
+    agreement: Agreement,
+    *,
+    today: date,
+    now_tz: ZoneInfo,
+    recent: int = 5,
+    horizon_days: int = 60,
+) -> Facts:
+    kpis = list(
+        session.scalars(select(Kpi).where(Kpi.agreement_id == agreement.id).order_by(Kpi.id))
+    )
+    progress = progress_for(session, kpis, today)
+    activities = list(
+        session.scalars(
+            select(Activity)
+            .where(Activity.agreement_id == agreement.id)
+            .order_by(Activity.occurred_on.desc(), Activity.id.desc())
+            .limit(recent)
+        )
+    )
+    now = datetime.combine(today, time.min, now_tz)
+    next_meeting = session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.agreement_id == agreement.id,
+            Meeting.cancelled.is_(False),
+            Meeting.starts_at >= now,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    tasks = list(
+        session.scalars(
+            select(ActionItem)
+            .where(ActionItem.agreement_id == agreement.id, ActionItem.done_at.is_(None))
+            .order_by(ActionItem.due_on)
+        )
+    )
+    owner_ids = {t.owner_id for t in tasks if t.owner_id}
+    owners = (
+        dict(
+            session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(owner_ids))).all()
+        )
+        if owner_ids
+        else {}
+    )
+    term_end = current_term_end(agreement, today)
+    upcoming = due_for_agreements(
+        session,
+        agreement_ids=[agreement.id],
+        start=today,
+        end=today + timedelta(days=horizon_days),
+        tz=now_tz,
+    )
+    return Facts(
+        agreement=agreement,
+        sides=_sides(session, agreement),
+        progress=[progress[k.id] for k in kpis],
+        recent=activities,
+        last_activity=activities[0] if activities else None,
+        next_meeting=next_meeting,
+        open_tasks=tasks,
+        owners=owners,
+        term_end=term_end,
+        notice=notice_deadline(agreement, term_end),
+        upcoming=upcoming,
+    )
+
+
+def _sides(session: Session, agreement: Agreement) -> list[Side]:
+    linked = (
+        select(func.count(ChatIdentity.id))
+        .where(ChatIdentity.contact_id == Contact.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(AgreementContact.organization_id, AgreementContact.role, Contact, linked)
+        .join(Contact, Contact.id == AgreementContact.contact_id)
+        .where(AgreementContact.agreement_id == agreement.id)
+    ).all()
+    roles: dict[int, dict[str, tuple[Contact, bool]]] = {}
+    for org_id, role, contact, n in rows:
+        roles.setdefault(org_id, {})[role] = (contact, bool(n))
+    sides = []
+    for org in agreement.parties:
+        assert isinstance(org, Organization)
+        mine = roles.get(org.id, {})
+        sides.append(Side(org.name, org.kind, mine.get("primary"), mine.get("secondary")))
+    return sides
+
+
+def activity_total(session: Session, agreement: Agreement) -> int:
+    return (
+        session.scalar(select(func.count(Activity.id)).where(Activity.agreement_id == agreement.id))
+        or 0
+    )

@@ -1,0 +1,76 @@
+"""Asking back: the open question lives in the database (any worker may get the answer) and is
+answered by tapping a button or by typing its number or label. It expires after 10 minutes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from handlers.context import Context
+from handlers.messages import Button, Reply
+from storage.models import PendingQuestion
+
+TTL = timedelta(minutes=10)
+MAX_OPTIONS = 13  # LINE's quick-reply limit
+
+
+def ask(ctx: Context, text: str, options: list[Button], *, command: str) -> Reply:
+    """Store the question (replacing an older one in this chat) and show numbered choices."""
+    options = options[:MAX_OPTIONS]
+    _forget(ctx)
+    ctx.session.add(
+        PendingQuestion(
+            contact_id=ctx.contact.id,
+            platform=ctx.incoming.platform,
+            chat_key=ctx.incoming.chat_id or "",
+            command=command,
+            options={b.label: b.text for b in options},
+            created_at=ctx.now,
+            expires_at=ctx.now + TTL,
+        )
+    )
+    numbered = tuple(f"{i}. {b.label}" for i, b in enumerate(options, 1))
+    return Reply(text, items=numbered, buttons=tuple(options))
+
+
+def answer(ctx: Context, text: str) -> str | None:
+    """The text the typed answer stands for, if it answers the open question; the question is
+    closed either way once a reply to it is recognised."""
+    question = ctx.session.scalar(select(PendingQuestion).where(*_mine(ctx)))
+    if question is None:
+        return None
+    if question.expires_at <= ctx.now:
+        ctx.session.delete(question)
+        return None
+    choice = _pick(question.options, text.strip())
+    if choice is not None:
+        ctx.session.delete(question)
+    return choice
+
+
+def close(ctx: Context) -> None:
+    _forget(ctx)
+
+
+def _pick(options: dict[str, str], text: str) -> str | None:
+    labels = list(options)
+    if text.isdigit() and 1 <= int(text) <= len(labels):
+        return options[labels[int(text) - 1]]
+    exact = [label for label in labels if label == text]
+    if exact:
+        return options[exact[0]]
+    partial = [label for label in labels if text and text in label]
+    return options[partial[0]] if len(partial) == 1 else None
+
+
+def _mine(ctx: Context) -> tuple[object, ...]:
+    return (
+        PendingQuestion.contact_id == ctx.contact.id,
+        PendingQuestion.platform == ctx.incoming.platform,
+        PendingQuestion.chat_key == (ctx.incoming.chat_id or ""),
+    )
+
+
+def _forget(ctx: Context) -> None:
+    ctx.session.execute(delete(PendingQuestion).where(*_mine(ctx)))  # type: ignore[arg-type]
