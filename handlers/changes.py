@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, DateTime, Numeric, select
 
 from handlers.context import Context
 from storage.models import ActionItem, Activity, Base, ChangeLog, KpiEntry, Meeting
+from storage.types import UTCDateTime
 
 UNDO_WINDOW = timedelta(minutes=10)
 TABLES: dict[str, type[Base]] = {
@@ -82,16 +84,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def _restore(model: type[Base], key: str, value: Any) -> Any:
-    from datetime import date, datetime
-    from decimal import Decimal
-
+    """Turn a logged JSON value back into the column's Python type."""
     if value is None:
         return None
-    python_type = model.__table__.c[key].type.python_type  # type: ignore[attr-defined]
-    if python_type is datetime:
+    column_type = model.__table__.c[key].type  # type: ignore[attr-defined]
+    if isinstance(column_type, UTCDateTime | DateTime):
         return datetime.fromisoformat(value)
-    if python_type is date:
+    if isinstance(column_type, Date):
         return date.fromisoformat(value)
-    if python_type is Decimal:
+    if isinstance(column_type, Numeric):
         return Decimal(value)
     return value

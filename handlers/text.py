@@ -44,5 +44,5 @@ def bar(ratio: float | None, width: int = 10) -> str:
     """■■■■■■□□□□ 62% — capped at a full bar, the percentage is not."""
     if ratio is None:
         return "（実績なし）"
-    filled = max(0, min(width, round(ratio * width)))
+    filled = max(0, min(width, int(ratio * width + 0.5)))  # half up: 25% shows 3 of 10
     return f"{'■' * filled}{'□' * (width - filled)} {round(ratio * 100)}%"

@@ -95,7 +95,7 @@ SAKURA_SIDE = "sakura-town: {primary: takahashi, secondary: watanabe}\n      hik
             SAKURA_SIDE.replace("takahashi", "tanaka"),
             "agreements[1].contacts.sakura-town.primary: 'tanaka' does not belong to 'sakura-town'",
         ),
-        ("target: 200", "target: lots", "agreements[0].kpis[0].target:"),
+        ("target: 600", "target: lots", "agreements[0].kpis[0].target:"),
     ],
 )
 def test_a_broken_file_changes_nothing_and_names_the_place(

@@ -1,0 +1,235 @@
+"""Every command as a transcript through the local channel, in Japanese and in English."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from storage.models import ActionItem, Activity, AgreementContact, Contact, InviteCode, KpiEntry, Meeting
+from tests.support import check_transcript, say
+
+
+def rows(app: Flask, model: type) -> list:
+    with app.extensions["renkei"].sessions() as s:
+        return list(s.scalars(select(model)))
+
+
+def drill_q2(app: Flask) -> object:
+    """The value of minato-acme's drill KPI (id 1) for 2026年度 第2四半期."""
+    [value] = [e.value for e in rows(app, KpiEntry) if e.kpi_id == 1 and str(e.period_start) == "2026-07-01"]
+    return value
+
+
+def test_kpi_entry_shows_progress_and_last_year(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > KPI
+        KPI一覧
+        1. 防災訓練参加者数（四半期）今年度 150人 / 目標 600人
+        2. 観光イベント来場者数（年度）今年度 未入力
+        > KPI 参加者数 120
+        防災訓練参加者数（2026年度 第2四半期）に 120人 を記録しました。
+        2026年度の実績 270人 / 目標 600人
+        達成度 ■■■■■□□□□□ 45%
+        > kpi 1 130 Q3
+        防災訓練参加者数（2026年度 第3四半期）に 130人 を記録しました。
+        前年同期比 108%（前年同期 120人）
+    """)
+
+
+def test_kpi_replacement_asks_first_then_says_old_to_new(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > KPI 防災訓練参加者数 ９５人 第２四半期
+        に 95人 を記録しました
+        > KPI 防災訓練参加者数 110 第2四半期
+        既に 95人 が入力されています。110人 に置き換えますか？
+        1. はい、置き換える
+        > 1
+        を更新しました：95人 → 110人
+    """)
+    assert drill_q2(demo) == 110
+
+
+def test_kpi_replacement_can_be_declined(demo: Flask) -> None:
+    say(demo, "tanaka", "KPI 1 95 第2四半期")
+    reply = say(demo, "tanaka", "KPI 1 110 第2四半期")
+    assert [b.label for b in reply.buttons] == ["はい、置き換える", "いいえ"]
+    check_transcript(demo, "tanaka", """
+        > いいえ
+        何も変更していません
+    """)
+    assert drill_q2(demo) == 95
+
+
+def test_kpi_ambiguous_name_asks_which_and_a_typed_answer_works(demo: Flask) -> None:
+    reply = say(demo, "sato", "KPI 参加者数 40")
+    assert "どのKPI" in reply.text and len(reply.buttons) == 2
+    assert {b.label for b in reply.buttons} == {"防災訓練参加者数", "海岸清掃ボランティア参加者数"}
+    answer = say(demo, "sato", "海岸")
+    assert "海岸清掃ボランティア参加者数" in answer.text and "40人 を記録しました" in answer.text
+
+
+def test_kpi_without_value_or_for_the_future_is_refused(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > KPI 参加者数
+        入力する値が見つかりませんでした
+        > KPI 参加者数 100 来年度
+        まだ始まっていません
+    """)
+    assert len(rows(demo, KpiEntry)) == 16  # the demo's own
+
+
+def test_meetings_schedule_list_move_cancel(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > 会議 12/18 15:00 臨時打合せ 市役所2F
+        会議を登録しました（No.5）
+        12/18（金） 15:00 臨時打合せ
+        場所：市役所2F
+        > meeting list
+        No.5 12/18（金） 15:00 臨時打合せ（市役所2F）
+        No.1 12/10（木） 14:00 第8回 実務者会議
+        > 会議 変更 5 12/21 10:00
+        12/18（金） 15:00 → 12/21（月） 10:00
+        > meeting cancel 5
+        会議を中止にしました
+        > 会議
+        ! 臨時打合せ
+    """)
+
+
+def test_a_meeting_without_time_asks_for_it(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "会議 12/18 臨時打合せ")
+    assert "何時から" in reply.text and "14:00" in [b.label for b in reply.buttons]
+    answer = say(demo, "tanaka", "14:00")
+    assert "12/18（金） 14:00 臨時打合せ" in answer.text
+    assert any(m.title == "臨時打合せ" for m in rows(demo, Meeting))
+
+
+def test_tasks_add_list_done_in_both_languages(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > タスク 12/5 資料送付 @佐藤
+        タスクを登録しました（No.6）
+        期限 12/5（土） 資料送付（担当：佐藤 健太）
+        > task list
+        ⚠期限超過 No.2 期限 11/22（日） 防災訓練の実施報告書の提出（田中 花子）
+        No.6 期限 12/5（土） 資料送付（佐藤 健太）
+        > 完了 6
+        No.6「資料送付」を完了にしました
+        > done 6
+        既に完了しています
+        > task add 12/20 report to council
+        タスクを登録しました
+        期限 12/20（日） add report to council（担当：田中 花子）
+    """)
+
+
+def test_a_task_for_an_unknown_owner_asks_who(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "タスク 12/5 資料送付 @山田")
+    assert "見つかりません" in reply.text
+    assert [b.label for b in reply.buttons] == ["田中 花子", "鈴木 一郎", "佐藤 健太", "伊藤 由美"]
+    answer = say(demo, "tanaka", "2")
+    assert "担当：鈴木 一郎" in answer.text
+
+
+def test_log_with_field_and_note(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > 活動 昨日 防災 防災講座 参加者２５名 配布300部 メモ:雨天のため体育館で実施
+        活動を記録しました
+        11/24（火） 防災講座 参加者25名 配布300部（防災）
+        メモ：雨天のため体育館で実施
+    """)
+    [a] = rows(demo, Activity)
+    assert (a.field, a.note) == ("防災", "雨天のため体育館で実施")
+
+
+def test_a_wrong_weekday_is_asked_about(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "活動 11月20日(木) 防災訓練")
+    assert "金曜日です" in reply.text
+    assert [b.label for b in reply.buttons] == ["11/20（金）", "11/19（木）"]
+    assert rows(demo, Activity) == []
+    answer = say(demo, "tanaka", "2")
+    assert "11/19（木） 防災訓練" in answer.text
+
+
+def test_status_in_both_languages(demo: Flask) -> None:
+    for word in ("状況", "status"):
+        reply = say(demo, "sato", word)
+        assert [c.title for c in reply.cards] == ["みなと市と株式会社アクメ", "さくら町地域活性化プラットフォーム"]
+        labels = [label for label, _ in reply.cards[0].rows]
+        assert labels == ["防災訓練参加者数", "観光イベント来場者数", "最後の活動", "次の会議", "タスク", "更新の申し出期限"]
+        values = dict(reply.cards[0].rows)
+        assert values["次の会議"] == "12/10（木） 14:00 第8回 実務者会議"
+        assert values["タスク"] == "未完了3件（うち期限超過1件）"
+        assert values["防災訓練参加者数"].startswith("150人／目標600人 ■■■□□□□□□□ 25%")
+
+
+def test_handover_summary_and_reassignment(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > 引継ぎ
+        引継ぎ資料：みなと市と株式会社アクメとの包括連携協定
+        【担当窓口】
+        正担当：田中 花子
+        【KPIの状況】
+        【未完了のタスク】
+        【今後60日の予定】
+        > handover
+        【概要】
+    """)
+    reply = say(demo, "tanaka", "担当変更 山田 太郎 yamada@city.minato.example.jp")
+    assert "正担当を 山田 太郎さん に変更しました" in reply.text
+    [invite] = rows(demo, InviteCode)
+    assert invite.code in reply.text
+    with demo.extensions["renkei"].sessions() as s:
+        successor = s.scalar(select(Contact).where(Contact.name == "山田 太郎"))
+        roles = s.scalars(select(AgreementContact.role).where(AgreementContact.contact_id == successor.id)).all()
+    assert roles == ["primary"] and successor.email == "yamada@city.minato.example.jp"
+    # history stays with the agreement; the old primary no longer sees it
+    assert "担当している協定がまだありません" in say(demo, "tanaka", "活動 11/20 防災訓練").text
+
+
+def test_only_a_primary_can_reassign(demo: Flask) -> None:
+    assert "正担当の方だけ" in say(demo, "suzuki", "担当変更 山田 太郎").text
+
+
+def test_undo_takes_back_the_last_own_entry_within_ten_minutes(demo: Flask) -> None:
+    check_transcript(demo, "tanaka", """
+        > 活動 11/20 防災訓練 参加者45名
+        活動を記録しました
+        > 取消
+        取り消しました：活動 11/20（金） 防災訓練
+        > undo
+        取り消せる入力がありません
+    """)
+    assert rows(demo, Activity) == []
+    say(demo, "tanaka", "活動 11/20 防災訓練")
+    demo.extensions["renkei"].clock.now += timedelta(minutes=11)
+    assert "取り消せる入力がありません" in say(demo, "tanaka", "取消").text
+    assert len(rows(demo, Activity)) == 1
+
+
+def test_undo_of_a_replacement_restores_the_old_value(demo: Flask) -> None:
+    say(demo, "tanaka", "KPI 1 95 第2四半期")
+    say(demo, "tanaka", "KPI 1 110 第2四半期 上書き")
+    assert "取り消しました" in say(demo, "tanaka", "取消").text
+    assert drill_q2(demo) == 95
+
+
+def test_one_cannot_undo_someone_elses_entry(demo: Flask) -> None:
+    say(demo, "sato", "完了 1")
+    assert "取り消せる入力がありません" in say(demo, "tanaka", "取消").text
+    assert [t.done_at is not None for t in rows(demo, ActionItem) if t.id == 1] == [True]
+
+
+def test_questions_expire_after_ten_minutes(demo: Flask) -> None:
+    say(demo, "sato", "活動 11/24 清掃 参加者30名")
+    demo.extensions["renkei"].clock.now += timedelta(minutes=11)
+    assert "わかりませんでした" in say(demo, "sato", "1").text
+    assert rows(demo, Activity) == []
+
+
+@pytest.mark.parametrize(("topic", "expected"), [("KPI", "KPI：KPIの実績を入力する"), ("task", "タスク：タスクの登録"),
+                                                   ("会議", "会議：会議の登録"), ("undo", "取消：10分以内")])
+def test_help_for_one_command(demo: Flask, topic: str, expected: str) -> None:
+    assert expected in say(demo, "ito", f"ヘルプ {topic}").as_text()
