@@ -147,6 +147,8 @@ def help_reply(args: str = "") -> Reply:
     if wanted is not None:
         c = wanted[0]
         aliases = "、".join(f"「{w}」" for w in c.words)
-        return Reply(f"{c.words[0]}：{c.summary}\n例：「{c.example}」\n使える言葉：{aliases}", private=True)
+        return Reply(
+            f"{c.words[0]}：{c.summary}\n例：「{c.example}」\n使える言葉：{aliases}", private=True
+        )
     items = tuple(f"{c.words[0]}（{c.english}）：{c.summary}　例「{c.example}」" for c in COMMANDS)
     return Reply("Renkei の使い方です。次のように送ってください。", items=items, private=True)

@@ -8,7 +8,15 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from storage.models import ActionItem, Activity, AgreementContact, Contact, InviteCode, KpiEntry, Meeting
+from storage.models import (
+    ActionItem,
+    Activity,
+    AgreementContact,
+    Contact,
+    InviteCode,
+    KpiEntry,
+    Meeting,
+)
 from tests.support import check_transcript, say
 
 
@@ -19,12 +27,19 @@ def rows(app: Flask, model: type) -> list:
 
 def drill_q2(app: Flask) -> object:
     """The value of minato-acme's drill KPI (id 1) for 2026年度 第2四半期."""
-    [value] = [e.value for e in rows(app, KpiEntry) if e.kpi_id == 1 and str(e.period_start) == "2026-07-01"]
+    [value] = [
+        e.value
+        for e in rows(app, KpiEntry)
+        if e.kpi_id == 1 and str(e.period_start) == "2026-07-01"
+    ]
     return value
 
 
 def test_kpi_entry_shows_progress_and_last_year(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > KPI
         KPI一覧
         1. 防災訓練参加者数（四半期）今年度 150人 / 目標 600人
@@ -36,11 +51,15 @@ def test_kpi_entry_shows_progress_and_last_year(demo: Flask) -> None:
         > kpi 1 130 Q3
         防災訓練参加者数（2026年度 第3四半期）に 130人 を記録しました。
         前年同期比 108%（前年同期 120人）
-    """)
+    """,
+    )
 
 
 def test_kpi_replacement_asks_first_then_says_old_to_new(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > KPI 防災訓練参加者数 ９５人 第２四半期
         に 95人 を記録しました
         > KPI 防災訓練参加者数 110 第2四半期
@@ -48,7 +67,8 @@ def test_kpi_replacement_asks_first_then_says_old_to_new(demo: Flask) -> None:
         1. はい、置き換える
         > 1
         を更新しました：95人 → 110人
-    """)
+    """,
+    )
     assert drill_q2(demo) == 110
 
 
@@ -56,10 +76,14 @@ def test_kpi_replacement_can_be_declined(demo: Flask) -> None:
     say(demo, "tanaka", "KPI 1 95 第2四半期")
     reply = say(demo, "tanaka", "KPI 1 110 第2四半期")
     assert [b.label for b in reply.buttons] == ["はい、置き換える", "いいえ"]
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > いいえ
         何も変更していません
-    """)
+    """,
+    )
     assert drill_q2(demo) == 95
 
 
@@ -72,17 +96,24 @@ def test_kpi_ambiguous_name_asks_which_and_a_typed_answer_works(demo: Flask) -> 
 
 
 def test_kpi_without_value_or_for_the_future_is_refused(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > KPI 参加者数
         入力する値が見つかりませんでした
         > KPI 参加者数 100 来年度
         まだ始まっていません
-    """)
+    """,
+    )
     assert len(rows(demo, KpiEntry)) == 16  # the demo's own
 
 
 def test_meetings_schedule_list_move_cancel(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > 会議 12/18 15:00 臨時打合せ 市役所2F
         会議を登録しました（No.5）
         12/18（金） 15:00 臨時打合せ
@@ -96,7 +127,8 @@ def test_meetings_schedule_list_move_cancel(demo: Flask) -> None:
         会議を中止にしました
         > 会議
         ! 臨時打合せ
-    """)
+    """,
+    )
 
 
 def test_a_meeting_without_time_asks_for_it(demo: Flask) -> None:
@@ -108,7 +140,10 @@ def test_a_meeting_without_time_asks_for_it(demo: Flask) -> None:
 
 
 def test_tasks_add_list_done_in_both_languages(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > タスク 12/5 資料送付 @佐藤
         タスクを登録しました（No.6）
         期限 12/5（土） 資料送付（担当：佐藤 健太）
@@ -122,7 +157,8 @@ def test_tasks_add_list_done_in_both_languages(demo: Flask) -> None:
         > task add 12/20 report to council
         タスクを登録しました
         期限 12/20（日） add report to council（担当：田中 花子）
-    """)
+    """,
+    )
 
 
 def test_a_task_for_an_unknown_owner_asks_who(demo: Flask) -> None:
@@ -134,12 +170,16 @@ def test_a_task_for_an_unknown_owner_asks_who(demo: Flask) -> None:
 
 
 def test_log_with_field_and_note(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > 活動 昨日 防災 防災講座 参加者２５名 配布300部 メモ:雨天のため体育館で実施
         活動を記録しました
         11/24（火） 防災講座 参加者25名 配布300部（防災）
         メモ：雨天のため体育館で実施
-    """)
+    """,
+    )
     [a] = rows(demo, Activity)
     assert (a.field, a.note) == ("防災", "雨天のため体育館で実施")
 
@@ -156,9 +196,19 @@ def test_a_wrong_weekday_is_asked_about(demo: Flask) -> None:
 def test_status_in_both_languages(demo: Flask) -> None:
     for word in ("状況", "status"):
         reply = say(demo, "sato", word)
-        assert [c.title for c in reply.cards] == ["みなと市と株式会社アクメ", "さくら町地域活性化プラットフォーム"]
+        assert [c.title for c in reply.cards] == [
+            "みなと市と株式会社アクメ",
+            "さくら町地域活性化プラットフォーム",
+        ]
         labels = [label for label, _ in reply.cards[0].rows]
-        assert labels == ["防災訓練参加者数", "観光イベント来場者数", "最後の活動", "次の会議", "タスク", "更新の申し出期限"]
+        assert labels == [
+            "防災訓練参加者数",
+            "観光イベント来場者数",
+            "最後の活動",
+            "次の会議",
+            "タスク",
+            "更新の申し出期限",
+        ]
         values = dict(reply.cards[0].rows)
         assert values["次の会議"] == "12/10（木） 14:00 第8回 実務者会議"
         assert values["タスク"] == "未完了3件（うち期限超過1件）"
@@ -166,7 +216,10 @@ def test_status_in_both_languages(demo: Flask) -> None:
 
 
 def test_handover_summary_and_reassignment(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > 引継ぎ
         引継ぎ資料：みなと市と株式会社アクメとの包括連携協定
         【担当窓口】
@@ -176,14 +229,17 @@ def test_handover_summary_and_reassignment(demo: Flask) -> None:
         【今後60日の予定】
         > handover
         【概要】
-    """)
+    """,
+    )
     reply = say(demo, "tanaka", "担当変更 山田 太郎 yamada@city.minato.example.jp")
     assert "正担当を 山田 太郎さん に変更しました" in reply.text
     [invite] = rows(demo, InviteCode)
     assert invite.code in reply.text
     with demo.extensions["renkei"].sessions() as s:
         successor = s.scalar(select(Contact).where(Contact.name == "山田 太郎"))
-        roles = s.scalars(select(AgreementContact.role).where(AgreementContact.contact_id == successor.id)).all()
+        roles = s.scalars(
+            select(AgreementContact.role).where(AgreementContact.contact_id == successor.id)
+        ).all()
     assert roles == ["primary"] and successor.email == "yamada@city.minato.example.jp"
     # history stays with the agreement; the old primary no longer sees it
     assert "担当している協定がまだありません" in say(demo, "tanaka", "活動 11/20 防災訓練").text
@@ -194,14 +250,18 @@ def test_only_a_primary_can_reassign(demo: Flask) -> None:
 
 
 def test_undo_takes_back_the_last_own_entry_within_ten_minutes(demo: Flask) -> None:
-    check_transcript(demo, "tanaka", """
+    check_transcript(
+        demo,
+        "tanaka",
+        """
         > 活動 11/20 防災訓練 参加者45名
         活動を記録しました
         > 取消
         取り消しました：活動 11/20（金） 防災訓練
         > undo
         取り消せる入力がありません
-    """)
+    """,
+    )
     assert rows(demo, Activity) == []
     say(demo, "tanaka", "活動 11/20 防災訓練")
     demo.extensions["renkei"].clock.now += timedelta(minutes=11)
@@ -229,7 +289,14 @@ def test_questions_expire_after_ten_minutes(demo: Flask) -> None:
     assert rows(demo, Activity) == []
 
 
-@pytest.mark.parametrize(("topic", "expected"), [("KPI", "KPI：KPIの実績を入力する"), ("task", "タスク：タスクの登録"),
-                                                   ("会議", "会議：会議の登録"), ("undo", "取消：10分以内")])
+@pytest.mark.parametrize(
+    ("topic", "expected"),
+    [
+        ("KPI", "KPI：KPIの実績を入力する"),
+        ("task", "タスク：タスクの登録"),
+        ("会議", "会議：会議の登録"),
+        ("undo", "取消：10分以内"),
+    ],
+)
 def test_help_for_one_command(demo: Flask, topic: str, expected: str) -> None:
     assert expected in say(demo, "ito", f"ヘルプ {topic}").as_text()

@@ -36,7 +36,10 @@ def log(ctx: Context, args: str) -> Reply:
     except WeekdayMismatch as exc:
         return ask_weekday(ctx, exc, f"活動 {args} 協定:{agreement.key}", command="活動")
     if found is None:
-        options = [Button(w, f"活動 {w} {args} 協定:{agreement.key}") for w in ("今日", "昨日")]
+        options = [
+            Button(w, " ".join(f"活動 {w} {args} 協定:{agreement.key}".split()))
+            for w in ("今日", "昨日")
+        ]
         return ask(
             ctx, f"いつの活動ですか？ 日付を入れてください。{EXAMPLE}", options, command="活動"
         )

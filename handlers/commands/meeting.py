@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers.agreements import NOT_YOURS, named_agreement, pick_agreement
+from handlers.agreements import AGREEMENT_TOKEN, NOT_YOURS, named_agreement, pick_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
 from handlers.dates import WeekdayMismatch, When, find_when
@@ -26,7 +26,9 @@ TIMES = ("10:00", "13:30", "14:00", "15:00")
 
 def meeting(ctx: Context, args: str) -> Reply:
     head, _, rest = args.partition(" ")
-    if not args or head.lower() in LIST_WORDS:
+    if not AGREEMENT_TOKEN.sub("", args).strip():  # 「タスク」 or 「タスク 協定:xxx」: the list
+        return _list(ctx, args)
+    if head.lower() in LIST_WORDS:
         return _list(ctx, rest)
     if head.lower() in MOVE_WORDS:
         return _move(ctx, rest)
@@ -59,7 +61,10 @@ def _schedule(ctx: Context, args: str) -> Reply:
     when, rest = found
     if when.time is None:
         options = [
-            Button(t, f"会議 {when.start:%Y/%m/%d} {t} {rest} 協定:{agreement.key}") for t in TIMES
+            Button(
+                t, " ".join(f"会議 {when.start:%Y/%m/%d} {t} {rest} 協定:{agreement.key}".split())
+            )
+            for t in TIMES
         ]
         return ask(
             ctx,

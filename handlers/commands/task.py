@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers.agreements import NOT_YOURS, named_agreement, pick_agreement
+from handlers.agreements import AGREEMENT_TOKEN, NOT_YOURS, named_agreement, pick_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
 from handlers.dates import WeekdayMismatch, find_when
@@ -23,7 +23,9 @@ OWNER = re.compile(r"[@＠](\S+)")
 
 def task(ctx: Context, args: str) -> Reply:
     head, _, rest = args.partition(" ")
-    if not args or head.lower() in LIST_WORDS:
+    if not AGREEMENT_TOKEN.sub("", args).strip():  # 「タスク」 or 「タスク 協定:xxx」: the list
+        return _list(ctx, args)
+    if head.lower() in LIST_WORDS:
         return _list(ctx, rest)
     if head in ("完了", "done"):
         return done(ctx, rest)
