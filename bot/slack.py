@@ -7,6 +7,7 @@ import logging
 import re
 from concurrent.futures import Executor
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Blueprint, Response, jsonify, request
 from slack_bolt import App
@@ -56,13 +57,15 @@ def _plausible_body() -> bool:
     Bolt parses before it verifies, and a body of another shape raises inside it or becomes its
     500; refusing such bodies here keeps them a 400. The signature is still checked by Bolt.
     """
+    # Read the raw body first: touching request.form would consume it before Bolt sees it.
+    raw = request.get_data(as_text=True)
     try:
         if request.mimetype == "application/x-www-form-urlencoded":
-            payload = request.form.get("payload")
-            return payload is None or isinstance(json.loads(payload), dict)
+            payload = parse_qs(raw).get("payload")
+            return payload is None or isinstance(json.loads(payload[0]), dict)
         if request.mimetype != "application/json":
             return False
-        body = json.loads(request.get_data(as_text=True))
+        body = json.loads(raw)
     except ValueError:
         return False
     return (
@@ -119,8 +122,10 @@ def build_bolt_app(
             return
         chat_id = None if str(channel).startswith("D") else channel
         text = str(command.get("text") or "").strip() or "ヘルプ"
-        reply = inbound.handle(Incoming("slack", user, text, chat_id=chat_id),
-                               event_id=f"command:{command.get('trigger_id')}")
+        reply = inbound.handle(
+            Incoming("slack", user, text, chat_id=chat_id),
+            event_id=f"command:{command.get('trigger_id')}",
+        )
         if reply is not None:
             # A slash command's answer is for the one who typed it.
             respond(response_type="ephemeral", replace_original=False, **to_slack_message(reply))
@@ -133,7 +138,9 @@ def build_bolt_app(
         reply = inbound.handle(Incoming("slack", user, "予定"))
         if reply is not None:
             try:
-                client.views_publish(user_id=user, view={"type": "home", "blocks": to_blocks(reply)})
+                client.views_publish(
+                    user_id=user, view={"type": "home", "blocks": to_blocks(reply)}
+                )
             except SlackApiError as exc:
                 log.error("Slack views.publish failed: %s", exc.response.get("error"))
 
@@ -170,7 +177,9 @@ def _answer(
         _post(client, channel, reply_payload=payload)
 
 
-def _post_private(client: WebClient, channel: str, user: str, *, reply_payload: dict[str, Any]) -> None:
+def _post_private(
+    client: WebClient, channel: str, user: str, *, reply_payload: dict[str, Any]
+) -> None:
     """Only the sender sees it: their own list, codes, contact details."""
     try:
         client.chat_postEphemeral(channel=channel, user=user, **reply_payload)
