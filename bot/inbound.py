@@ -17,10 +17,16 @@ from storage.events import claim_event
 
 log = logging.getLogger(__name__)
 
-NOT_SAVED = Reply(
-    "申し訳ありません。システムの問題で、いまのメッセージは処理できず、何も保存されていません。"
-    "少し時間をおいてもう一度送ってください。"
-)
+NOT_SAVED_MARK = "システムの問題で処理できませんでした"
+
+
+def not_saved(text: str) -> Reply:
+    """Tell plainly what was not kept, quoting it so it can be sent again as it was."""
+    quoted = text if len(text) <= 200 else text[:200] + "…"
+    return Reply(
+        f"申し訳ありません。{NOT_SAVED_MARK}。次のメッセージは保存されていません：\n「{quoted}」\n"
+        "少し時間をおいて、もう一度送ってください。"
+    )
 
 
 @dataclass(frozen=True)
@@ -50,4 +56,4 @@ class Inbound:
                 return respond(session, incoming, now=now, tz=self.tz)
         except Exception:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
-            return NOT_SAVED
+            return not_saved(incoming.text)

@@ -300,3 +300,18 @@ def test_questions_expire_after_ten_minutes(demo: Flask) -> None:
 )
 def test_help_for_one_command(demo: Flask, topic: str, expected: str) -> None:
     assert expected in say(demo, "ito", f"ヘルプ {topic}").as_text()
+
+
+def test_a_failure_mid_command_keeps_nothing_and_quotes_what_was_lost(
+    demo: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the change log write fails after the activity row was added."""
+    import handlers.commands.log as log_command
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(log_command, "record_create", broken)
+    reply = say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
+    assert "保存されていません" in reply.text and "「活動 11/20 防災訓練 参加者45名」" in reply.text
+    assert rows(demo, Activity) == []
