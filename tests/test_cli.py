@@ -99,3 +99,15 @@ def test_a_malformed_setting_is_one_line_naming_the_variable(tmp_path: Path) -> 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("renkei: PORT:")
+
+
+def test_handover_writes_markdown(demo: Flask, tmp_path: Path) -> None:
+    out = tmp_path / "handover.md"
+    result = cli(demo, "handover", "minato-acme", "--format", "md", "-o", str(out))
+    assert result.exit_code == 0 and str(out) in result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# 引継ぎ資料：みなと市と株式会社アクメとの包括連携協定")
+    for heading in ("## 概要", "## 担当窓口", "## KPIの状況", "## 最近の活動", "## 未完了のタスク", "## 今後60日の予定"):
+        assert heading in text
+    assert "  - 正担当：田中 花子" in text
+    assert cli(demo, "handover", "nope").exit_code != 0
