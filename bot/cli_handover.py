@@ -16,8 +16,12 @@ from storage.models import Agreement
 @click.command("handover", help="Write the handover summary (引継ぎ資料) of an agreement.")
 @click.argument("agreement_key")
 @click.option("--format", "fmt", type=click.Choice(["md", "text"]), default="md", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: handover-AGREEMENT_KEY.md); '-' prints it.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: handover-AGREEMENT_KEY.md); '-' prints it.",
+)
 @with_appcontext
 def handover_command(agreement_key: str, fmt: str, output: Path | None) -> None:
     r = current_app.extensions["renkei"]

@@ -30,7 +30,11 @@ def to_line_messages(reply: Reply) -> list[Message]:
     messages = messages[:MAX_MESSAGES]
     if reply.buttons:
         items = [
-            QuickReplyItem(action=PostbackAction(label=b.label[:20], data=b.text[:300], displayText=b.text[:300]))
+            QuickReplyItem(
+                action=PostbackAction(
+                    label=b.label[:20], data=b.text[:300], displayText=b.text[:300]
+                )
+            )
             for b in reply.buttons[:MAX_QUICK_REPLIES]
         ]
         # Quick replies show under the last message of the reply.
@@ -40,16 +44,28 @@ def to_line_messages(reply: Reply) -> list[Message]:
 
 def flex_message(cards: tuple[Card, ...], *, alt: str) -> FlexMessage:
     bubbles = [_bubble(card) for card in cards[:MAX_BUBBLES]]
-    contents: dict[str, Any] = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    return FlexMessage.from_dict({"type": "flex", "altText": alt[:400] or "Renkei", "contents": contents})
+    contents: dict[str, Any] = (
+        bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    )
+    return FlexMessage.from_dict(
+        {"type": "flex", "altText": alt[:400] or "Renkei", "contents": contents}
+    )
 
 
 def _bubble(card: Card) -> dict[str, Any]:
     rows = [
         {
-            "type": "box", "layout": "vertical", "margin": "md",
+            "type": "box",
+            "layout": "vertical",
+            "margin": "md",
             "contents": [
-                {"type": "text", "text": label[:100] or " ", "size": "xs", "color": "#888888", "wrap": True},
+                {
+                    "type": "text",
+                    "text": label[:100] or " ",
+                    "size": "xs",
+                    "color": "#888888",
+                    "wrap": True,
+                },
                 {"type": "text", "text": value[:500] or " ", "size": "sm", "wrap": True},
             ],
         }
@@ -57,9 +73,18 @@ def _bubble(card: Card) -> dict[str, Any]:
     ]
     return {
         "type": "bubble",
-        "header": {"type": "box", "layout": "vertical", "contents": [
-            {"type": "text", "text": card.title[:100] or " ", "weight": "bold", "wrap": True}]},
-        "body": {"type": "box", "layout": "vertical", "contents": rows or [{"type": "text", "text": " "}]},
+        "header": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [
+                {"type": "text", "text": card.title[:100] or " ", "weight": "bold", "wrap": True}
+            ],
+        },
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": rows or [{"type": "text", "text": " "}],
+        },
     }
 
 

@@ -14,7 +14,10 @@ MAX_BLOCKS = 50
 
 
 def to_slack_message(reply: Reply) -> dict[str, Any]:
-    return {"text": reply.as_text()[:SECTION_LIMIT], "blocks": to_blocks(reply)}  # text: the fallback
+    return {
+        "text": reply.as_text()[:SECTION_LIMIT],
+        "blocks": to_blocks(reply),
+    }  # text: the fallback
 
 
 def to_blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -24,23 +27,27 @@ def to_blocks(reply: Reply) -> list[dict[str, Any]]:
     for card in reply.cards:
         blocks += _card(card)
     if reply.buttons:
-        blocks.append({
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": f"{ACTION_PREFIX}{i}",
-                    "text": {"type": "plain_text", "text": b.label[:75]},
-                    "value": b.text[:2000],
-                }
-                for i, b in enumerate(reply.buttons[:25])
-            ],
-        })
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"{ACTION_PREFIX}{i}",
+                        "text": {"type": "plain_text", "text": b.label[:75]},
+                        "value": b.text[:2000],
+                    }
+                    for i, b in enumerate(reply.buttons[:25])
+                ],
+            }
+        )
     return blocks[:MAX_BLOCKS]
 
 
 def _card(card: Card) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": card.title[:150]}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": card.title[:150]}}
+    ]
     lines = [f"*{label}*\n{value}" for label, value in card.rows]
     blocks += [_section(chunk) for chunk in _chunks(lines)]
     return blocks
