@@ -315,3 +315,29 @@ def test_a_failure_mid_command_keeps_nothing_and_quotes_what_was_lost(
     reply = say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
     assert "保存されていません" in reply.text and "「活動 11/20 防災訓練 参加者45名」" in reply.text
     assert rows(demo, Activity) == []
+
+
+def test_a_wrong_weekday_when_moving_a_meeting_keeps_the_command(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "会議 変更 1 12月11日(木)")
+    assert "金曜日です" in reply.text
+    check_transcript(
+        demo,
+        "tanaka",
+        """
+        > 1
+        会議の日時を変更しました：第8回 実務者会議
+        12/10（木） 14:00 → 12/11（金） 14:00
+    """,
+    )
+
+
+def test_a_wrong_weekday_in_a_task_keeps_the_owner(demo: Flask) -> None:
+    say(demo, "tanaka", "タスク 12月4日(木) 資料送付 @佐藤")
+    check_transcript(
+        demo,
+        "tanaka",
+        """
+        > 2
+        期限 12/3（木） 資料送付（担当：佐藤 健太）
+    """,
+    )

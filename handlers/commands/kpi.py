@@ -11,11 +11,11 @@ from sqlalchemy import select
 from handlers.agreements import NOT_YOURS, named_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
-from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts, parse_number
 from handlers.questions import ask
 from handlers.text import bar, fmt_number, short_title
+from handlers.when import find_date
 from storage.fiscal import period_end, period_label, period_start
 from storage.kpi_progress import Progress, progress_for
 from storage.models import Agreement, Kpi, KpiEntry
@@ -36,10 +36,9 @@ def kpi(ctx: Context, args: str) -> Reply:
     args = " ".join(_CONFIRM_TOKEN.sub(" ", args).split())
     if not args:
         return _list(ctx, kpis)
-    try:
-        found = find_when(args, today=ctx.today)
-    except WeekdayMismatch:
-        found = None
+    found = find_date(ctx, args, retry="KPI", command="kpi")
+    if isinstance(found, Reply):
+        return found
     when_start = found[0].start if found else None
     rest = found[1] if found else args
     name, value = _name_and_value(rest)

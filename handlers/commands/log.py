@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from handlers.agreements import pick_agreement
 from handlers.changes import record_create
 from handlers.context import Context
-from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
 from handlers.questions import ask
-from handlers.text import WEEKDAYS, fmt_date, fmt_number, short_title
+from handlers.text import fmt_date, fmt_number, short_title
+from handlers.when import find_date
 from storage.models import Activity
 
 EXAMPLE = "例：「活動 11/20 防災訓練 参加者45名」"
@@ -31,10 +30,9 @@ def log(ctx: Context, args: str) -> Reply:
     note = None
     if m := NOTE.search(args):
         note, args = m.group(1).strip(), args[: m.start()].strip()
-    try:
-        found = find_when(args, today=ctx.today)
-    except WeekdayMismatch as exc:
-        return ask_weekday(ctx, exc, f"活動 {args} 協定:{agreement.key}", command="活動")
+    found = find_date(ctx, args, retry=f"活動 協定:{agreement.key}", command="活動")
+    if isinstance(found, Reply):
+        return found
     if found is None:
         options = [
             Button(w, " ".join(f"活動 {w} {args} 協定:{agreement.key}".split()))
@@ -92,30 +90,3 @@ def describe_counts(counts: dict[str, dict[str, object]]) -> str:
 def _json_number(value: object) -> int | float:
     number = float(value)  # type: ignore[arg-type]
     return int(number) if number.is_integer() else number
-
-
-# The token that carries the contradicting weekday, e.g. 「12月1日(月)」.
-_WEEKDAY_TOKEN = re.compile(r"\S*[(（][月火水木金土日](?:曜日?)?[)）]\S*|\S*[月火水木金土日]曜日?")
-
-
-def ask_weekday(ctx: Context, exc: WeekdayMismatch, text: str, *, command: str) -> Reply:
-    """Offer the date as written and the nearest day with the weekday as written."""
-    day = exc.day
-    other = min(
-        (
-            day + timedelta(days=d)
-            for d in range(-3, 4)
-            if (day + timedelta(days=d)).weekday() == exc.written_weekday
-        ),
-        key=lambda d: abs((d - day).days),
-    )
-    rest = " ".join(_WEEKDAY_TOKEN.sub("", text, count=1).split())
-    head, _, tail = rest.partition(" ")
-    options = [Button(fmt_date(d), f"{head} {d:%Y/%m/%d} {tail}".strip()) for d in (day, other)]
-    return ask(
-        ctx,
-        f"{fmt_date(day, year=True)}は{WEEKDAYS[day.weekday()]}曜日です。"
-        f"書かれた曜日（{WEEKDAYS[exc.written_weekday]}）と合いません。どちらの日ですか？",
-        options,
-        command=command,
-    )

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from handlers.agreements import AGREEMENT_TOKEN, NOT_YOURS, named_agreement, pick_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
-from handlers.dates import WeekdayMismatch, When, find_when
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from handlers.text import fmt_datetime, short_title
+from handlers.when import find_date
 from storage.due import agreements_of
 from storage.models import Agreement, Meeting
 
@@ -37,15 +37,6 @@ def meeting(ctx: Context, args: str) -> Reply:
     return _schedule(ctx, args)
 
 
-def _when(ctx: Context, text: str) -> tuple[When, str] | Reply | None:
-    try:
-        return find_when(text, today=ctx.today)
-    except WeekdayMismatch as exc:
-        from handlers.commands.log import ask_weekday
-
-        return ask_weekday(ctx, exc, f"会議 {text}", command="meeting")
-
-
 def _schedule(ctx: Context, args: str) -> Reply:
     agreement, args, refusal = pick_agreement(
         ctx, args, command="会議", question="どの協定の会議ですか？"
@@ -53,7 +44,7 @@ def _schedule(ctx: Context, args: str) -> Reply:
     if refusal is not None:
         return refusal
     assert agreement is not None
-    found = _when(ctx, args)
+    found = find_date(ctx, args, retry=f"会議 協定:{agreement.key}", command="meeting")
     if isinstance(found, Reply):
         return found
     if found is None:
@@ -139,7 +130,7 @@ def _move(ctx: Context, args: str) -> Reply:
     row, rest = _mine(ctx, args)
     if row is None or row.cancelled:
         return Reply("その番号の会議が見つかりません。「会議」で一覧と番号を確かめてください。")
-    found = _when(ctx, rest)
+    found = find_date(ctx, rest, retry=f"会議 変更 {row.id}", command="meeting")
     if isinstance(found, Reply):
         return found
     if found is None:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from handlers.agreements import AGREEMENT_TOKEN, NOT_YOURS, named_agreement, pick_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
-from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from handlers.text import fmt_date, short_title
+from handlers.when import find_date
 from storage.due import agreements_of
 from storage.models import ActionItem, Agreement, AgreementContact, Contact
 
@@ -42,20 +42,18 @@ def _add(ctx: Context, args: str) -> Reply:
     owner_name = None
     if m := OWNER.search(args):
         owner_name, args = m.group(1), " ".join((args[: m.start()] + args[m.end() :]).split())
-    try:
-        found = find_when(args, today=ctx.today)
-    except WeekdayMismatch as exc:
-        from handlers.commands.log import ask_weekday
-
-        return ask_weekday(ctx, exc, f"タスク {args} 協定:{agreement.key}", command="task")
+    suffix = f" @{owner_name}" if owner_name else ""
+    found = find_date(ctx, args + suffix, retry=f"タスク 協定:{agreement.key}", command="task")
+    if isinstance(found, Reply):
+        return found
     if found is None:
-        suffix = f" @{owner_name}" if owner_name else ""
         options = [
             Button(w, f"タスク {w} {args}{suffix} 協定:{agreement.key}")
             for w in ("今週金曜", "来週金曜", "月末")
         ]
         return ask(ctx, f"期限はいつですか？ {EXAMPLE}", options, command="task")
     when, title = found
+    title = " ".join(title.replace(suffix.strip(), "").split()) if suffix else title
     if not title:
         return Reply(f"タスクの内容を入れてください。{EXAMPLE}")
     owner = ctx.contact
