@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from handlers.messages import Incoming, Reply
+from storage.db import transaction
+from storage.models import ChatIdentity, Contact
 
 LINE_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"  # LINE's documented test vector secret
 LINE_TOKEN = "line-test-access-token"
@@ -148,6 +151,22 @@ def post_slack(
         **(extra or {}),
     }
     return client.post("/slack/events", data=body.encode(), headers=headers)
+
+
+def link_account(app: Flask, platform: str, contact_key: str, external_id: str) -> None:
+    """Link a chat account to a contact, as a redeemed invite code would."""
+    r = app.extensions["renkei"]
+    with transaction(r.sessions) as s:
+        contact = s.scalar(select(Contact).where(Contact.key == contact_key))
+        assert contact is not None
+        s.add(
+            ChatIdentity(
+                platform=platform,
+                external_id=external_id,
+                contact_id=contact.id,
+                linked_at=r.clock(),
+            )
+        )
 
 
 def say(app: Flask, contact_key: str, text: str) -> Reply:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from storage.db import transaction
 from storage.identities import create_invite
 from storage.models import Activity, ChatIdentity, Contact, ProcessedEvent
-from tests.support import LINE_TOKEN, line_body, line_text_event, post_line
+from tests.support import LINE_TOKEN, line_body, line_text_event, link_account, post_line
 
 SENT = {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
 
@@ -21,14 +21,7 @@ VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
 
 
 def link_line(app: Flask, contact_key: str, user_id: str) -> None:
-    r = app.extensions["renkei"]
-    with transaction(r.sessions) as s:
-        contact = s.scalar(select(Contact).where(Contact.key == contact_key))
-        s.add(
-            ChatIdentity(
-                platform="line", external_id=user_id, contact_id=contact.id, linked_at=r.clock()
-            )
-        )
+    link_account(app, "line", contact_key, user_id)
 
 
 def count(app: Flask, model: type) -> int:

@@ -9,9 +9,15 @@ from flask import Flask
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 
-from storage.db import transaction
-from storage.models import Activity, ChatIdentity, Contact, ProcessedEvent
-from tests.support import SLACK_SECRET, SLACK_TOKEN, RecordingExecutor, post_slack, slack_event_body
+from storage.models import Activity, ProcessedEvent
+from tests.support import (
+    SLACK_SECRET,
+    SLACK_TOKEN,
+    RecordingExecutor,
+    link_account,
+    post_slack,
+    slack_event_body,
+)
 
 # Slack's documented signing example: correct signature, but from 2018, so now stale.
 DOC_BODY = (
@@ -25,14 +31,7 @@ DOC_SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69
 
 
 def link_slack(app: Flask, contact_key: str, user_id: str) -> None:
-    r = app.extensions["renkei"]
-    with transaction(r.sessions) as s:
-        contact = s.scalar(select(Contact).where(Contact.key == contact_key))
-        s.add(
-            ChatIdentity(
-                platform="slack", external_id=user_id, contact_id=contact.id, linked_at=r.clock()
-            )
-        )
+    link_account(app, "slack", contact_key, user_id)
 
 
 def posts(slack_api: HTTPServer) -> list[tuple[dict, dict]]:
