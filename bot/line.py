@@ -51,7 +51,7 @@ def line_blueprint(*, channel_secret: str, api: MessagingApi, inbound: Inbound) 
         except InvalidSignatureError:
             log.warning("LINE webhook with a wrong signature refused")
             return jsonify(error="invalid signature"), 400
-        except (ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             # Signed but not a webhook body; the SDK raises more than InvalidSignatureError.
             log.warning("LINE webhook: signed body of the wrong shape refused")
             return jsonify(error="malformed body"), 400
