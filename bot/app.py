@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from bot.charts_web import charts_blueprint
 from bot.inbound import Inbound
 from bot.line import line_api, line_blueprint
 from bot.slack import slack_blueprint, slack_client
@@ -79,6 +80,7 @@ def create_app(
     if off:
         log.info("channels off: %s; the local channel is always on (`renkei chat`)", "; ".join(off))
 
+    app.register_blueprint(charts_blueprint(sessions))  # digest charts for LINE image messages
     _register_routes(app, engine)
     from bot.cli import register_cli  # the CLI needs the app, not the other way round
 

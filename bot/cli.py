@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from bot.cli_handover import handover_command
+from bot.cli_scheduler import register as register_scheduler_commands
 from config import SettingsError
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming
@@ -42,6 +42,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(invite)
     app.cli.add_command(chat)
     app.cli.add_command(clock)
+    register_scheduler_commands(app)  # reminders preview, outbox list/retry
     app.cli.add_command(handover_command)
 
 
@@ -166,13 +167,9 @@ def _parse_at(value: str, tz: ZoneInfo) -> datetime:
 @click.command(help="Run the scheduler process (the Procfile's clock:).")
 @with_appcontext
 def clock() -> None:
-    from bot.clock import build_scheduler
+    from bot.cli_scheduler import run_clock
 
-    r = renkei()
-    scheduler = build_scheduler(r.engine, timezone=r.settings.timezone)
-    click.echo("clock started; Ctrl-C to stop", err=True)
-    with contextlib.suppress(KeyboardInterrupt, SystemExit):  # Ctrl-C is a normal stop
-        scheduler.start()
+    run_clock(renkei())
 
 
 def _create_app() -> Flask:

@@ -83,6 +83,23 @@ class ActionItemIn(_Strict):
     done: bool = False
 
 
+Days = Annotated[int, Field(ge=0, le=3650)]
+
+
+class RemindersIn(_Strict):
+    """Per-agreement lead times (days); anything left out keeps the default."""
+
+    meeting_days: list[Days] | None = Field(default=None, max_length=10)
+    meeting_business_days: list[Days] | None = Field(default=None, max_length=10)
+    kpi_days: list[Days] | None = Field(default=None, max_length=10)
+    action_item_days: list[Days] | None = Field(default=None, max_length=10)
+    renewal_days: list[Days] | None = Field(default=None, max_length=10)
+    review_days: Days | None = None
+    cadence_days: Days | None = None
+    dormancy_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    nag_limit: Annotated[int, Field(ge=1, le=20)] | None = None
+
+
 class AgreementIn(_Strict):
     key: Key
     title: Text
@@ -99,6 +116,7 @@ class AgreementIn(_Strict):
     kpis: list[KpiIn] = Field(default_factory=list)
     meetings: list[MeetingIn] = Field(default_factory=list)
     action_items: list[ActionItemIn] = Field(default_factory=list)
+    reminders: RemindersIn | None = None  # optional lead-time overrides
 
     @model_validator(mode="after")
     def _term(self) -> AgreementIn:

@@ -143,13 +143,18 @@ def _kpi_entries(
 
 
 def kpi_periods_due(
-    kpi: Kpi, agreement: Agreement, lo: date, hi: date
+    kpi: Kpi, agreement: Agreement, lo: date, hi: date, *, until: date | None = None
 ) -> Iterable[tuple[date, date]]:
-    """(period start, entry due date) for each period of the agreement term due in [lo, hi]."""
+    """(period start, entry due date) for each period of the agreement term due in [lo, hi].
+
+    `until` is the last day whose period counts (default: the end of the first term; the
+    scheduler passes the end of the running term of an auto-renewing agreement).
+    """
+    last = agreement.ends_on if until is None else until
     first = period_start(
         max(agreement.starts_on, _first_period_bound(lo, kpi.entry_due_days)), kpi.period
     )
-    while first <= agreement.ends_on:
+    while first <= last:
         due_on = period_end(first, kpi.period) + timedelta(days=kpi.entry_due_days)
         if due_on > hi:
             break

@@ -27,6 +27,7 @@ from storage.models import (
     KpiEntry,
     Meeting,
     Organization,
+    ReminderSettings,
 )
 
 M = TypeVar("M", bound=Base)
@@ -180,6 +181,7 @@ def _import_agreement(
     session.flush()
     _set_parties(session, stats, agreement, [orgs[k].id for k in a.parties])
     _set_contacts(session, stats, agreement, a, orgs, contacts)
+    _set_reminder_settings(session, stats, agreement, a)
 
     kpis = {k.key: k for k in session.scalars(select(Kpi).where(Kpi.agreement_id == agreement.id))}
     for k in a.kpis:
@@ -235,6 +237,18 @@ def _import_agreement(
             due_on=t.due_on,
             done_at=done_at,
         )
+
+
+def _set_reminder_settings(
+    session: Session, stats: Counter[str], agreement: Agreement, a: AgreementIn
+) -> None:
+    """The `reminders:` block; without one, the agreement is back on the defaults."""
+    row = session.scalar(
+        select(ReminderSettings).where(ReminderSettings.agreement_id == agreement.id)
+    )
+    wanted = a.reminders.model_dump(exclude_none=True) if a.reminders else {}
+    if row is not None or wanted:
+        _upsert(session, stats, row, ReminderSettings, agreement_id=agreement.id, settings=wanted)
 
 
 def _set_entries(session: Session, stats: Counter[str], kpi: Kpi, k: KpiIn, now: datetime) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -231,19 +232,38 @@ class ActionItem(Base):
 
 
 class Outbox(Base):
-    """Notifications waiting to be sent; the dedupe key makes planning idempotent."""
+    """Notifications waiting to be sent; the dedupe key makes planning idempotent.
+
+    One row is one notification to one recipient. Rows for the same address that are sent in
+    one push share a `batch_key`, which is also LINE's `X-Line-Retry-Key`: it is kept across
+    retries, so a push whose answer was lost is never shown twice.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_item_key", "item_key"),
+        Index("ix_outbox_batch_key", "batch_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    recipient: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str] = mapped_column(String(200))  # contact key, slack:C…, line:G…
     platform: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200), default="")  # the platform's id
+    kind: Mapped[str] = mapped_column(String(20), default="")
+    item_key: Mapped[str] = mapped_column(String(120), default="")  # e.g. action_item:3
+    agreement_key: Mapped[str | None] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(300), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending → sending (claimed) → sent | failed | cancelled
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    send_at: Mapped[datetime]  # the planned moment
     next_attempt_at: Mapped[datetime]
+    batch_key: Mapped[str | None] = mapped_column(String(36))
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -294,3 +314,51 @@ class ChangeLog(Base):
     summary: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
     undone_at: Mapped[datetime | None]
+
+
+class ClockLease(Base):
+    """Who runs the clock (SQLite; PostgreSQL uses an advisory lock): held until it expires."""
+
+    __tablename__ = "clock_lease"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+
+
+class ReminderState(Base):
+    """A reminder a person marked 対応済み (stop) or スヌーズ (postpone); one row per item."""
+
+    __tablename__ = "reminder_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(120), unique=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    snoozed_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    snoozed_by_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+
+
+class ReminderSettings(Base):
+    """Per-agreement lead times from the agreement file's `reminders:` block."""
+
+    __tablename__ = "reminder_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreement.id", ondelete="CASCADE"), unique=True
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChartImage(Base):
+    """A digest chart, served to LINE at an unguessable URL and uploaded to Slack."""
+
+    __tablename__ = "chart_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    alt: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]

@@ -107,7 +107,14 @@ def test_handover_writes_markdown(demo: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 0 and str(out) in result.output
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# 引継ぎ資料：みなと市と株式会社アクメとの包括連携協定")
-    for heading in ("## 概要", "## 担当窓口", "## KPIの状況", "## 最近の活動", "## 未完了のタスク", "## 今後60日の予定"):
+    for heading in (
+        "## 概要",
+        "## 担当窓口",
+        "## KPIの状況",
+        "## 最近の活動",
+        "## 未完了のタスク",
+        "## 今後60日の予定",
+    ):
         assert heading in text
     assert "  - 正担当：田中 花子" in text
     assert cli(demo, "handover", "nope").exit_code != 0

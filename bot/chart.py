@@ -1,0 +1,60 @@
+"""The digest's KPI chart: 達成率 (this fiscal year against the target) per KPI, with 前年同期比.
+
+matplotlib with the object API (no pyplot state, safe in threads) and the IPAex Gothic font that
+matplotlib-fontja ships, so Japanese KPI names render on a machine without Japanese fonts.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from functools import cache, lru_cache
+from typing import Any
+
+from storage.kpi_progress import Progress
+
+MAX_BARS = 12
+
+
+@cache
+def _font() -> Any:
+    # Imported here, not at module import: loading fonts is work, and nothing runs at import.
+    from matplotlib.font_manager import FontProperties
+    from matplotlib_fontja import get_font_ttf_path
+
+    return FontProperties(fname=get_font_ttf_path())
+
+
+def kpi_chart(progress: Sequence[Progress], *, title: str) -> bytes | None:
+    """A PNG, or None when no KPI has a value this fiscal year yet."""
+    shown = tuple((p.kpi.name[:18], p.ratio, p.yoy) for p in progress if p.ratio is not None)[
+        :MAX_BARS
+    ]
+    return _render(title, shown) if shown else None
+
+
+# Many digests show the same numbers (everyone on an agreement, week after week until a value
+# is entered): the picture is drawn once per distinct content.
+@lru_cache(maxsize=64)
+def _render(title: str, shown: tuple[tuple[str, float | None, float | None], ...]) -> bytes:
+    from matplotlib.figure import Figure
+
+    font = _font()
+    fig = Figure(figsize=(7, 1.2 + 0.5 * len(shown)), dpi=100)
+    ax = fig.subplots()
+    rows = list(reversed(shown))  # the first KPI on top
+    values = [min(ratio or 0, 2.0) * 100 for _name, ratio, _yoy in rows]
+    ax.barh(range(len(rows)), values, height=0.5, color="#2f6db5")
+    ax.axvline(100, color="#d9534f", linestyle="--", linewidth=1)
+    ax.set_yticks(list(range(len(rows))))
+    ax.set_yticklabels([name for name, _r, _y in rows], fontproperties=font)
+    ax.set_xlabel("目標に対する達成率（%）　赤線：目標", fontproperties=font)
+    ax.set_title(title, fontproperties=font)
+    for i, (value, (_name, ratio, yoy)) in enumerate(zip(values, rows, strict=True)):
+        label = f"{(ratio or 0) * 100:.0f}%" + (f"（前年同期比 {yoy * 100:.0f}%）" if yoy else "")
+        ax.text(value + 1, i, label, va="center", fontsize=8, fontproperties=font)
+    ax.set_xlim(0, max(130, *values) + 45)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,246 @@
+"""The weekly digest and the review (総合評価) summary, composed when they are planned.
+
+Per agreement (to its Slack channel / LINE group) and per person across their agreements: last
+week's activities, KPI progress (target vs current, 前年同期比), overdue items, the next two
+weeks, and a KPI chart. A primary also learns which contacts on their side cannot be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.chart import kpi_chart
+from bot.charts_web import store_chart
+from handlers.commands.due import KIND_LABELS
+from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
+from storage.due import agreements_of, due_for_agreements
+from storage.fiscal import fiscal_year
+from storage.kpi_progress import Progress, progress_for
+from storage.models import Agreement, AgreementContact, ChatIdentity, Contact, Kpi
+from storage.progress import activities_between, term_summary
+from storage.reminder_items import running_on
+
+MAX_LINES = 6  # per section of a card; the rest is counted
+ChartCache = dict[tuple[tuple[int, ...], date], tuple[str | None, str]]
+
+
+def payload(
+    text: str,
+    *,
+    items: Sequence[str] = (),
+    buttons: Sequence[tuple[str, str]] = (),
+    cards: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
+    image: str | None = None,
+    image_alt: str = "",
+) -> dict[str, Any]:
+    """A `Reply` as JSON for the outbox (rebuilt by the deliverer, identical on every retry)."""
+    return {
+        "text": text,
+        "items": list(items),
+        "buttons": [{"label": label, "text": t} for label, t in buttons],
+        "cards": [{"title": title, "rows": [list(r) for r in rows]} for title, rows in cards],
+        "image": image,
+        "image_alt": image_alt,
+    }
+
+
+def agreement_digest(
+    session: Session,
+    agreement: Agreement,
+    *,
+    subject: str,
+    now: datetime,
+    tz: ZoneInfo,
+    charts: ChartCache,
+) -> dict[str, Any]:
+    today = now.astimezone(tz).date()
+    token, alt = _chart(session, [agreement], today=today, now=now, charts=charts)
+    return payload(
+        f"{subject}\n{agreement.title}の1週間です。",
+        cards=[_card(session, agreement, today=today, tz=tz)],
+        image=token,
+        image_alt=alt,
+    )
+
+
+def person_digest(
+    session: Session,
+    contact: Contact,
+    *,
+    subject: str,
+    now: datetime,
+    tz: ZoneInfo,
+    charts: ChartCache,
+) -> dict[str, Any]:
+    today = now.astimezone(tz).date()
+    agreements = [
+        a
+        for a in session.scalars(
+            select(Agreement)
+            .where(Agreement.id.in_(agreements_of(contact.id)))
+            .order_by(Agreement.id)
+        )
+        if running_on(a, today)
+    ]
+    token, alt = _chart(session, agreements, today=today, now=now, charts=charts)
+    lines = [subject, f"{contact.name}さんが担当する協定{len(agreements)}件の1週間です。"]
+    unreachable = _unreachable(session, contact, agreements)
+    if unreachable:
+        lines.append("")
+        lines.append("連絡が届いていない担当者（LINE/Slack 未登録）：")
+        lines += [f"・{u}" for u in unreachable]
+    return payload(
+        "\n".join(lines),
+        cards=[_card(session, a, today=today, tz=tz) for a in agreements],
+        image=token,
+        image_alt=alt,
+    )
+
+
+def _card(
+    session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo
+) -> tuple[str, list[tuple[str, str]]]:
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    activities = activities_between(
+        session, [agreement.id], last_monday, last_monday + timedelta(days=6)
+    )
+    done = [f"{fmt_date(a.occurred_on)} {a.title}{_counts(a.counts)}" for a in activities]
+    progress = [_progress_line(p) for p in _progress(session, [agreement], today)]
+    due = due_for_agreements(
+        session, agreement_ids=[agreement.id], start=today, end=today + timedelta(days=13), tz=tz
+    )
+    overdue = [_due_line(i.kind, i.title, i.on, None, tz) for i in due if i.overdue]
+    ahead = [_due_line(i.kind, i.title, i.on, i.at, tz) for i in due if not i.overdue]
+    rows = [
+        ("先週の活動", _lines(done, "記録なし")),
+        (f"KPI（{fiscal_year(today)}年度）", _lines(progress, "KPIなし")),
+        ("期限超過", _lines(overdue, "なし")),
+        ("今後2週間", _lines(ahead, "なし")),
+    ]
+    return short_title(agreement.title), rows
+
+
+def _lines(lines: list[str], empty: str) -> str:
+    if not lines:
+        return empty
+    shown = lines[:MAX_LINES]
+    rest = len(lines) - len(shown)
+    return "\n".join(shown + ([f"ほか{rest}件"] if rest else []))
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return "".join(
+        f" {label}{fmt_number(c.get('value'))}{c.get('unit', '')}"
+        for label, c in (counts or {}).items()
+        if isinstance(c, dict)
+    )
+
+
+def _due_line(kind: str, title: str, on: date, at: datetime | None, tz: ZoneInfo) -> str:
+    when = fmt_datetime(at, tz) if at else fmt_date(on)
+    return f"{when} {KIND_LABELS.get(kind, kind)}：{title}"
+
+
+def _progress_line(p: Progress) -> str:
+    """The same figures as the chat's 状況: this fiscal year against the target, 前年同期比."""
+    k = p.kpi
+    current = f"{fmt_number(p.year_value)}{k.unit}" if p.year_value is not None else "未入力"
+    yoy = f" 前年同期比{round(p.yoy * 100)}%" if p.yoy is not None else ""
+    return f"{k.name}：{current}／目標{fmt_number(k.target)}{k.unit} {bar(p.ratio)}{yoy}"
+
+
+def _progress(session: Session, agreements: Sequence[Agreement], today: date) -> list[Progress]:
+    kpis = list(
+        session.scalars(
+            select(Kpi).where(Kpi.agreement_id.in_([a.id for a in agreements])).order_by(Kpi.id)
+        )
+    )
+    found = progress_for(session, kpis, today)
+    return [found[k.id] for k in kpis]
+
+
+def _chart(
+    session: Session,
+    agreements: Sequence[Agreement],
+    *,
+    today: date,
+    now: datetime,
+    charts: ChartCache,
+) -> tuple[str | None, str]:
+    """One chart per set of agreements and day, shared by everyone who gets the same picture."""
+    key = (tuple(sorted(a.id for a in agreements)), today)
+    if key not in charts:
+        progress = _progress(session, agreements, today)
+        alt = "KPI達成率：" + "、".join(
+            f"{p.kpi.name} {p.ratio:.0%}" for p in progress if p.ratio is not None
+        )
+        png = kpi_chart(progress, title=f"KPI達成率（{fiscal_year(today)}年度）")
+        charts[key] = (store_chart(session, png, alt=alt, now=now) if png else None, alt)
+    return charts[key]
+
+
+def _unreachable(session: Session, contact: Contact, agreements: Sequence[Agreement]) -> list[str]:
+    """Contacts on this person's side of the agreements they are primary for, with no chat
+    account: reminders for them only reach the local log."""
+    primary_of = set(
+        session.scalars(
+            select(AgreementContact.agreement_id).where(
+                AgreementContact.contact_id == contact.id, AgreementContact.role == "primary"
+            )
+        )
+    )
+    ids = [a.id for a in agreements if a.id in primary_of]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Contact, Agreement.title)
+        .join(AgreementContact, AgreementContact.contact_id == Contact.id)
+        .join(Agreement, Agreement.id == AgreementContact.agreement_id)
+        .where(
+            AgreementContact.agreement_id.in_(ids),
+            Contact.organization_id == contact.organization_id,
+            Contact.id != contact.id,  # they know about themselves: the digest reached them
+            Contact.active.is_(True),
+            ~select(ChatIdentity.id).where(ChatIdentity.contact_id == Contact.id).exists(),
+        )
+        .order_by(Contact.key, Agreement.id)
+    ).all()
+    found: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for other, title in rows:
+        found.setdefault(other.key, []).append(short_title(title))
+        names[other.key] = other.name
+    return [
+        f"{names[k]}（{'、'.join(titles)}）：登録コードは「renkei invite {k}」で発行できます"
+        for k, titles in found.items()
+    ]
+
+
+def review_summary(
+    session: Session, agreement: Agreement, *, term_end: date, now: datetime, tz: ZoneInfo
+) -> list[str]:
+    """What the review (総合評価) starts from: KPI results and activity counts of the term."""
+    today = now.astimezone(tz).date()
+    if agreement.renew_term_months and term_end != agreement.ends_on:
+        start = term_end - relativedelta(months=agreement.renew_term_months) + timedelta(days=1)
+    else:
+        start = agreement.starts_on
+    lines = [
+        f"KPI（{fiscal_year(today)}年度）：" + _progress_line(p)
+        for p in _progress(session, [agreement], today)
+    ]
+    counts = term_summary(session, agreement, lo=start, hi=min(today, term_end), tz=tz)
+    fields = "、".join(f"{f} {n}件" for f, n in counts.by_field.most_common())
+    lines.append(
+        f"活動記録（{fmt_date(start, year=True)}〜）：{counts.activities}件"
+        + (f"（{fields}）" if fields else "")
+        + f"、会議 {counts.meetings}回"
+    )
+    return lines

@@ -1,0 +1,315 @@
+"""The clock's two jobs: `plan` (what is due → outbox rows, once) and `deliver` (outbox rows →
+one push per recipient, with retries that never show anything twice)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.delivery import Outcome, attempt_send
+from bot.digest import ChartCache, agreement_digest, payload, person_digest, review_summary
+from bot.render_batch import line_cost, slack_cost
+from bot.senders import Notice, Sender
+from handlers.messages import Button, Card, Reply
+from storage.business_days import in_office_hours
+from storage.db import transaction
+from storage.models import Agreement, ChartImage, Contact, Outbox
+from storage.outbox import (
+    MAX_ATTEMPTS,
+    assign_batch,
+    cancel,
+    claim,
+    existing_keys,
+    insert_new,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+)
+from storage.reminder_state import parse_item_key, unwanted
+from storage.reminders import Planned, plan_notifications
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=8)  # catch-up reach after downtime (a long holiday and more)
+AHEAD = timedelta(minutes=10)  # planned a little early, so the deliverer sends on the minute
+CHART_KEEP = timedelta(days=90)
+LINE_CAPACITY = 5  # message objects per push
+SLACK_CAPACITY = 50  # blocks per message
+
+
+# --- plan ---------------------------------------------------------------------------------
+
+
+def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int:
+    """Insert every notification due by now (and the next few minutes) that is not in the
+    outbox yet. Re-running is a no-op (unique dedupe key); after downtime it catches up, still
+    once: of an item's missed reminders to a person only the latest is sent, and nothing whose
+    moment has passed (a meeting that began, a deadline gone by) is sent late."""
+    with transaction(sessions) as session:
+        planned = plan_notifications(session, now=now, tz=tz, start=now - LOOKBACK, end=now + AHEAD)
+        planned = due_now(planned, now)
+        known = existing_keys(session, [p.dedupe_key for p in planned])
+        fresh = [p for p in planned if p.dedupe_key not in known]
+        charts: ChartCache = {}
+        rows = [_row(session, p, now=now, tz=tz, charts=charts) for p in fresh]
+        inserted = insert_new(session, rows)
+        if charts:  # LINE fetches a chart when the digest arrives; a quarter later, nobody
+            session.execute(delete(ChartImage).where(ChartImage.created_at < now - CHART_KEEP))
+    if inserted:
+        log.info("planned %d notifications", inserted)
+    return inserted
+
+
+def due_now(planned: Sequence[Planned], now: datetime) -> list[Planned]:
+    """Drop what is stale, and what a later reminder of the same item to the same person has
+    superseded (weekly nags missed during downtime are not sent in a burst)."""
+    latest: dict[tuple[str, str, str], datetime] = {}
+    for p in planned:
+        if p.send_at <= now:
+            key = (p.item_key, p.recipient, p.kind)
+            latest[key] = max(latest.get(key, p.send_at), p.send_at)
+    return [
+        p
+        for p in planned
+        if (p.stale_after is None or now < p.stale_after)
+        and (p.send_at > now or latest[(p.item_key, p.recipient, p.kind)] == p.send_at)
+    ]
+
+
+def _row(
+    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, charts: ChartCache
+) -> dict[str, Any]:
+    return {
+        "dedupe_key": p.dedupe_key,
+        "recipient": p.recipient,
+        "platform": p.platform,
+        "address": p.address,
+        "kind": p.kind,
+        "item_key": p.item_key,
+        "agreement_key": p.agreement_key,
+        "subject": p.subject[:300],
+        "payload": compose(session, p, now=now, tz=tz, charts=charts),
+        "status": "pending",
+        "attempts": 0,
+        "send_at": p.send_at,
+        "next_attempt_at": p.send_at,
+        "created_at": now,
+    }
+
+
+def compose(
+    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, charts: ChartCache
+) -> dict[str, Any]:
+    """The message of one notification, fixed at planning time so every retry is identical."""
+    if p.kind == "digest":
+        if p.agreement_key is not None:
+            agreement = session.scalar(select(Agreement).where(Agreement.key == p.agreement_key))
+            assert agreement is not None
+            return agreement_digest(
+                session, agreement, subject=p.subject, now=now, tz=tz, charts=charts
+            )
+        contact = session.scalar(select(Contact).where(Contact.key == p.recipient))
+        assert contact is not None
+        return person_digest(session, contact, subject=p.subject, now=now, tz=tz, charts=charts)
+    items = list(p.detail)
+    ref = parse_item_key(p.item_key)
+    if p.kind == "review" and ref is not None and ref.day is not None:
+        agreement = session.get(Agreement, ref.id)
+        if agreement is not None:
+            items += review_summary(session, agreement, term_end=ref.day, now=now, tz=tz)
+    if ref is None:
+        return payload(p.subject, items=items)
+    if ref.kind == "action_item":  # the task itself is closed with the chat command 完了
+        done = ("完了", f"完了 {ref.id}")
+    else:
+        done = ("対応済み", f"対応済み {ref.key}")
+    return payload(p.subject, items=items, buttons=[done, ("スヌーズ", f"スヌーズ {ref.key}")])
+
+
+# --- deliver ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryStats:
+    claimed: int = 0  # rows taken this run
+    pushes: int = 0  # platform sends that succeeded (one per recipient and batch)
+    sent: int = 0  # rows delivered
+    retried: int = 0  # rows put back for a later attempt
+    failed: int = 0  # rows given up on (`renkei outbox list --failed`)
+    cancelled: int = 0  # rows whose item was settled before they went out
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Batch:
+    key: str  # also LINE's X-Line-Retry-Key
+    platform: str
+    address: str
+    attempt: int
+    since: datetime  # when the earliest row was due: where an in-doubt check looks from
+    notices: tuple[Notice, ...]
+    rows: int
+
+
+def deliver(
+    sessions: sessionmaker[Session],
+    senders: Mapping[str, Sender],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    limit: int = 500,
+) -> DeliveryStats:
+    """Claim due rows, coalesce them per recipient, send, and record each outcome.
+
+    Outside office hours on business days nothing is sent, whatever is due: rows that a clock
+    down since the morning (or a retry after 18:00) left waiting go out the next business
+    morning, never at night."""
+    token = str(uuid.uuid4())
+    stats = DeliveryStats()
+    if not in_office_hours(now, tz):
+        return stats
+    with transaction(sessions) as session:
+        rows = claim(session, now=now, token=token, limit=limit)
+        stats.claimed = len(rows)
+        fresh = [r for r in rows if r.batch_key is None]
+        settled = unwanted(session, fresh)
+        cancel(session, [r for r in fresh if r.id in settled], "settled before it was sent")
+        stats.cancelled = len(settled)
+        batches = _batches(session, [r for r in rows if r.id not in settled])
+    for batch in batches:
+        outcome = attempt_send(senders.get(batch.platform), batch)
+        with transaction(sessions) as session:
+            _record(session, batch, outcome, token=token, now=now, stats=stats)
+    return stats
+
+
+def _batches(session: Session, rows: list[Outbox]) -> list[Batch]:
+    """Rows already sent once keep their batch (same content, same retry key); new rows for
+    the same address are packed into as few pushes as the platform allows."""
+    groups: dict[str, list[Outbox]] = {}
+    fresh: dict[tuple[str, str], list[Outbox]] = {}
+    for row in rows:
+        if row.batch_key is not None:
+            groups.setdefault(row.batch_key, []).append(row)
+        else:
+            fresh.setdefault((row.platform, row.address), []).append(row)
+    for (platform, _address), members in fresh.items():
+        for pack in _pack(platform, sorted(members, key=lambda r: (r.send_at, r.id))):
+            groups[assign_batch(pack)] = pack
+    images = _images(session, [r for members in groups.values() for r in members])
+    out = []
+    for key, members in groups.items():
+        members.sort(key=lambda r: (r.send_at, r.id))
+        for row in members:
+            row.attempts += 1  # counted before sending: a crash mid-send is an attempt too
+        first = members[0]
+        out.append(
+            Batch(
+                key=key,
+                platform=first.platform,
+                address=first.address,
+                attempt=max(r.attempts for r in members),
+                since=min(r.send_at for r in members) - timedelta(minutes=5),
+                notices=tuple(_notice(r.payload, images, first.platform) for r in members),
+                rows=len(members),
+            )
+        )
+    session.flush()
+    return out
+
+
+def _pack(platform: str, rows: list[Outbox]) -> list[list[Outbox]]:
+    packs: list[list[Outbox]] = []
+    current: list[Outbox] = []
+    for row in rows:
+        candidate = [*current, row]
+        if current and _cost(platform, candidate) > _capacity(platform):
+            packs.append(current)
+            candidate = [row]
+        current = candidate
+    if current:
+        packs.append(current)
+    return packs
+
+
+def _capacity(platform: str) -> int:
+    return {"line": LINE_CAPACITY, "slack": SLACK_CAPACITY}.get(platform, 10**6)
+
+
+def _cost(platform: str, rows: list[Outbox]) -> int:
+    replies = [reply_of(r.payload) for r in rows]
+    images = [bool(r.payload.get("image")) for r in rows]
+    if platform == "line":
+        return line_cost(replies, images)
+    if platform == "slack":
+        return sum(slack_cost(reply, image) for reply, image in zip(replies, images, strict=True))
+    return len(rows)
+
+
+def _images(session: Session, rows: list[Outbox]) -> dict[str, bytes]:
+    """Chart bytes for Slack uploads (LINE fetches them from the web app by token)."""
+    tokens = {r.payload.get("image") for r in rows if r.platform == "slack"} - {None}
+    if not tokens:
+        return {}
+    found = session.execute(
+        select(ChartImage.token, ChartImage.png).where(ChartImage.token.in_(tokens))
+    )
+    return {token: png for token, png in found}
+
+
+def reply_of(data: dict[str, Any], png: bytes | None = None) -> Reply:
+    return Reply(
+        text=data.get("text", ""),
+        items=tuple(data.get("items", ())),
+        buttons=tuple(Button(b["label"], b["text"]) for b in data.get("buttons", ())),
+        cards=tuple(
+            Card(c["title"], tuple((r[0], r[1]) for r in c["rows"])) for c in data.get("cards", ())
+        ),
+        image_png=png,
+        image_alt=data.get("image_alt", ""),
+    )
+
+
+def _notice(data: dict[str, Any], images: dict[str, bytes], platform: str) -> Notice:
+    token = data.get("image")
+    png = images.get(token) if token and platform == "slack" else None
+    return Notice(reply=reply_of(data, png), image_token=token if platform == "line" else None)
+
+
+def _record(
+    session: Session,
+    batch: Batch,
+    outcome: Outcome,
+    *,
+    token: str,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
+    if outcome.sent:
+        stats.sent += mark_sent(session, batch.key, token, now=now)
+        stats.pushes += 1
+        return
+    where = f"{batch.platform} {batch.address} (push {batch.key}, attempt {batch.attempt})"
+    stats.errors.append(f"{where}: {outcome.error}")
+    if outcome.retry and batch.attempt < MAX_ATTEMPTS:
+        delay = outcome.delay(batch.attempt)
+        log.warning("send to %s failed, retry in %s: %s", where, delay, outcome.error)
+        stats.retried += mark_retry(
+            session, batch.key, token, now=now, delay=delay, error=outcome.error
+        )
+    else:
+        log.error("send to %s failed for good: %s", where, outcome.error)
+        error = (
+            outcome.error
+            if not outcome.retry
+            else f"gave up after {batch.attempt} attempts: {outcome.error}"
+        )
+        stats.failed += mark_failed(session, batch.key, token, error=error)

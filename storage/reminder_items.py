@@ -1,0 +1,418 @@
+"""One schedule per kind of item: who is reminded of what, and when (see storage.reminders)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.business_days import OFFICE_OPENS, business_days_before, morning
+from storage.due import current_term_end, kpi_periods_due, notice_deadline
+from storage.fiscal import period_end, period_label
+from storage.models import ActionItem, Agreement, Kpi, Meeting
+from storage.reminder_slots import Slot, chase_slots, end_of, fmt_day, fmt_moment, short
+
+if TYPE_CHECKING:
+    from storage.reminders import World
+
+MEETING_KINDS = {"steering": "推進会議", "working": "実務者会議", "other": "会議"}
+WEEK = timedelta(weeks=1)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One moment of one item's schedule, before it is expanded to each recipient."""
+
+    item_key: str
+    agreement_id: int
+    tag: str
+    at: datetime
+    kind: str
+    subject: str
+    to: tuple[int, ...]  # contact ids
+    channels: tuple[str, ...] = ()  # slack:C… / line:G…
+    detail: tuple[str, ...] = ()
+    stale_after: datetime | None = None
+
+
+def running_on(agreement: Agreement, day: date) -> bool:
+    """In force on `day`: started, and not ended (an auto-renewing agreement rolls on)."""
+    return agreement.starts_on <= day and (
+        bool(agreement.renew_term_months) or day <= agreement.ends_on
+    )
+
+
+def slack_of(agreement: Agreement) -> tuple[str, ...]:
+    return (f"slack:{agreement.slack_channel}",) if agreement.slack_channel else ()
+
+
+def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occurrence]:
+    out = []
+    for m in meetings:
+        a = world.agreements[m.agreement_id]
+        rules = world.rules[a.id]
+        day = m.starts_at.astimezone(world.tz).date()
+        when = fmt_moment(m.starts_at, world.tz)
+        name = f"{m.title}（{when}{f'、{m.place}' if m.place else ''}）"
+        moments: list[tuple[str, datetime, str]] = []
+        for d in (d for d in rules.meeting_days if d > 0):
+            at = morning(day - timedelta(days=d), world.tz, leading=True)
+            moments.append((f"d{d}", at, f"会議まであと{(day - at.date()).days}日"))
+        moments += [
+            (
+                f"bd{n}",
+                datetime.combine(business_days_before(day, n), OFFICE_OPENS, world.tz),
+                "次の営業日は会議です" if n == 1 else f"{n}営業日後に会議",
+            )
+            for n in rules.meeting_business_days
+            if n > 0
+        ]
+        seen: set[datetime] = set()
+        for tag, at, lead in sorted(moments, key=lambda t: t[1], reverse=True):
+            if at in seen or at >= m.starts_at:
+                continue
+            seen.add(at)
+            out.append(
+                Occurrence(
+                    item_key=f"meeting:{m.id}",
+                    agreement_id=a.id,
+                    tag=tag,
+                    at=at,
+                    kind="meeting",
+                    subject=f"【{lead}】{name}",
+                    to=tuple(world.people(a.id)),
+                    detail=(f"協定：{a.title}",),
+                    stale_after=m.starts_at,
+                )
+            )
+    return out
+
+
+def _chase(
+    world: World,
+    a: Agreement,
+    item_key: str,
+    slots: list[Slot],
+    *,
+    kind: str,
+    subject_of: dict[str, str],
+    to: tuple[int, ...],
+    overdue_copy: tuple[int, ...] = (),
+    escalate: tuple[int, ...] | None = None,
+    last_to: tuple[int, ...],
+    deadline: date,
+    detail: tuple[str, ...] = (),
+) -> list[Occurrence]:
+    """The nag-limited schedule of a chased item: `nag_limit` reminders, then one last note.
+
+    `escalate`: who also hears from the first overdue week on (kind escalation)."""
+    limit = world.rules[a.id].nag_limit
+    channels = slack_of(a)
+    out = []
+    for i, slot in enumerate(slots):
+        overdue = slot.phase == "overdue"
+        stale = end_of(deadline, world.tz) if slot.phase in ("lead", "due") else slot.at + WEEK
+        common = {
+            "item_key": item_key,
+            "agreement_id": a.id,
+            "at": slot.at,
+            "detail": detail,
+            "stale_after": stale,
+        }
+        if i == limit:  # the nag limit is reached: one last note, then silence
+            if last_to or (escalate is not None and channels):
+                out.append(
+                    Occurrence(
+                        tag="last",
+                        kind="escalation",
+                        subject="【最終のお知らせ】" + subject_of["last"],
+                        to=last_to,
+                        channels=channels if escalate is not None else (),
+                        **common,  # type: ignore[arg-type]
+                    )
+                )
+            break
+        recipients = to + (overdue_copy if overdue else ())
+        # Days counted from the moment it is sent: a holiday may have moved it earlier.
+        days = (deadline - slot.at.date()).days
+        phase = "lead" if slot.phase == "due" and days > 0 and "lead" in subject_of else slot.phase
+        out.append(
+            Occurrence(
+                tag=slot.tag,
+                kind=kind,
+                # {d}: days left, {o}: days overdue; each weekly nag reads differently
+                subject=subject_of[phase].replace("{d}", str(days)).replace("{o}", str(-days)),
+                to=tuple(dict.fromkeys(recipients)),
+                **common,  # type: ignore[arg-type]
+            )
+        )
+        if overdue and escalate is not None and (escalate or channels):
+            out.append(
+                Occurrence(
+                    tag=f"{slot.tag}esc",
+                    kind="escalation",
+                    subject="【エスカレーション】" + subject_of["last"],
+                    to=escalate,
+                    channels=channels,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    return out
+
+
+def _last_note_to(world: World, agreement_id: int, owner: int) -> tuple[int, ...]:
+    """The secondary on the owner's side; when the owner is that secondary, the primary."""
+    side = world.side_of(owner)
+    same_side = [
+        r
+        for r in world.roles.get(agreement_id, [])
+        if r.organization_id == side and world.contacts[r.contact_id].active
+    ]
+    for role in ("secondary", "primary"):
+        found = [r.contact_id for r in same_side if r.role == role and r.contact_id != owner]
+        if found:
+            return tuple(found)
+    return ()
+
+
+def action_item_occurrences(session: Session, world: World, lo: date, hi: date) -> list[Occurrence]:
+    reach, ahead = world.behind(), world.ahead("action_item_days")
+    items = session.scalars(
+        select(ActionItem)
+        .where(ActionItem.agreement_id.in_(list(world.agreements)), ActionItem.done_at.is_(None))
+        .where(ActionItem.due_on >= lo - reach, ActionItem.due_on <= hi + ahead)
+        .order_by(ActionItem.id)
+    )
+    out = []
+    for item in items:
+        a = world.agreements[item.agreement_id]
+        rules = world.rules[a.id]
+        owner = item.owner_id
+        if owner is not None and owner in world.contacts and world.contacts[owner].active:
+            to: tuple[int, ...] = (owner,)
+            copy = tuple(
+                p for p in world.people(a.id, "primary") if world.side_of(p) != world.side_of(owner)
+            )
+            last = _last_note_to(world, a.id, owner)
+            who = world.contacts[owner].name
+        else:  # nobody owns it: both sides' primaries are asked
+            to, copy, last, who = (
+                tuple(world.people(a.id, "primary")),
+                (),
+                tuple(world.people(a.id, "secondary")),
+                "未定",
+            )
+        due = fmt_day(item.due_on)
+        title = f"{item.title}（期限 {due}、担当 {who}）"
+        slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
+        out += _chase(
+            world,
+            a,
+            f"action_item:{item.id}",
+            slots,
+            kind="action_item",
+            subject_of={
+                "lead": "【タスク 期限まであと{d}日】" + title,
+                "due": "【タスク 本日期限】" + title,
+                "overdue": "【タスク 期限超過（{o}日）】" + title,
+                "last": f"タスク未完了：{title}",
+            },
+            to=to,
+            overdue_copy=copy,
+            last_to=last,
+            deadline=item.due_on,
+            detail=(f"協定：{a.title}", f"完了したら「完了 {item.id}」と送ってください。"),
+        )
+    return out
+
+
+def kpi_occurrences(
+    world: World, kpis: Iterable[Kpi], entered: set[tuple[int, date]], lo: date, hi: date
+) -> list[Occurrence]:
+    out = []
+    for kpi in kpis:
+        a = world.agreements[kpi.agreement_id]
+        rules = world.rules[a.id]
+        reach = timedelta(weeks=rules.nag_limit + 2)
+        ahead = timedelta(days=max(kpi.entry_due_days, *rules.kpi_days, 0) + 7)
+        until = current_term_end(a, hi) if a.renew_term_months else a.ends_on
+        for first, due_on in kpi_periods_due(kpi, a, lo - reach, hi + ahead, until=until):
+            if (kpi.id, first) in entered:
+                continue
+            label = f"{kpi.name}（{period_label(first, kpi.period)}）"
+            due = fmt_day(due_on)
+            slots = chase_slots(
+                due_on,
+                rules.kpi_days,
+                rules.nag_limit + 1,
+                world.tz,
+                request=period_end(first, kpi.period) + timedelta(days=1),
+            )
+            out += _chase(
+                world,
+                a,
+                f"kpi_entry:{kpi.id}.{first:%Y%m%d}",
+                slots,
+                kind="kpi_entry",
+                subject_of={
+                    "request": f"【KPI入力のお願い】{label}の実績を入力してください（期限 {due}）",
+                    "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
+                    "due": f"【KPI入力 本日期限】{label}",
+                    "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
+                    "last": f"KPI未入力：{label}（期限 {due}）［{short(a.title)}］",
+                },
+                to=tuple(world.people(a.id, "primary")),
+                escalate=tuple(world.people(a.id, "secondary")),
+                last_to=tuple(world.people(a.id, "secondary")),
+                deadline=due_on,
+                detail=(f"協定：{a.title}", f"入力例：「KPI {kpi.name} 120」"),
+            )
+    return out
+
+
+def term_ends(a: Agreement, lo: date, hi: date, reach: int) -> list[date]:
+    """The ends of the terms whose reminders (up to `reach` days ahead) may fall in [lo, hi]."""
+    if not a.renew_term_months:
+        return [a.ends_on]
+    out = []
+    end = current_term_end(a, lo - timedelta(days=1))
+    while end - timedelta(days=reach + (a.notice_days or 0)) <= hi:
+        out.append(end)
+        end = end + relativedelta(months=a.renew_term_months)
+    return out
+
+
+def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
+    out = []
+    for a in world.agreements.values():
+        rules = world.rules[a.id]
+        reach = max([*rules.renewal_days, rules.review_days]) + 7
+        for end in term_ends(a, lo, hi, reach):
+            deadline = notice_deadline(a, end)
+            everyone = tuple(world.people(a.id))
+            for tag in sorted(set(rules.renewal_days), reverse=True):
+                at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
+                d = ((deadline or end) - at.date()).days  # a holiday may have moved it earlier
+                if deadline is not None:
+                    head = (
+                        "【更新 申し出期限 本日】"
+                        if d == 0
+                        else f"【更新 申し出期限まであと{d}日】"
+                    )
+                    text = f"{short(a.title)}：自動更新をしない場合の申し出期限は{fmt_day(deadline, year=True)}です（期間満了 {fmt_day(end, year=True)}）"
+                else:
+                    head = "【本日 期間満了】" if d == 0 else f"【期間満了まであと{d}日】"
+                    text = f"{short(a.title)}：協定の有効期間は{fmt_day(end, year=True)}までです。更新するか、終了の準備を"
+                out.append(
+                    Occurrence(
+                        item_key=f"renewal:{a.id}.{end:%Y%m%d}",
+                        agreement_id=a.id,
+                        tag=f"d{tag}",
+                        at=at,
+                        kind="renewal",
+                        subject=head + text,
+                        to=everyone,
+                        detail=(f"協定：{a.title}",),
+                        stale_after=end_of(deadline or end, world.tz),
+                    )
+                )
+            review_day = end - timedelta(days=rules.review_days)
+            out.append(
+                Occurrence(
+                    item_key=f"review:{a.id}.{end:%Y%m%d}",
+                    agreement_id=a.id,
+                    tag=f"d{rules.review_days}",
+                    at=morning(review_day, world.tz, leading=True),
+                    kind="review",
+                    subject=f"【総合評価】{short(a.title)}：期間満了（{fmt_day(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
+                    to=everyone,
+                    detail=(f"協定：{a.title}",),
+                    stale_after=end_of(deadline or end, world.tz),
+                )
+            )
+    return out
+
+
+def cadence_occurrences(world: World, latest: dict[tuple[int, str], datetime]) -> list[Occurrence]:
+    """A meeting kind is due `cadence` months after the latest one (held or scheduled)."""
+    out = []
+    for a in world.agreements.values():
+        rules = world.rules[a.id]
+        for kind, months in (
+            ("steering", a.steering_cadence_months),
+            ("working", a.working_cadence_months),
+        ):
+            if not months:
+                continue
+            base = latest.get((a.id, kind))
+            since = base.astimezone(world.tz).date() if base else a.starts_on
+            due_on = since + relativedelta(months=months)
+            name = MEETING_KINDS[kind]
+            previous = f"前回 {fmt_day(since, year=True)}" if base else "まだ開催記録なし"
+            text = f"{short(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_day(due_on, year=True)}ごろが目安）"
+            slots = chase_slots(
+                due_on, (rules.cadence_days,), rules.nag_limit + 1, world.tz, due_leads=False
+            )
+            occurrences = _chase(
+                world,
+                a,
+                f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}",
+                slots,
+                kind="cadence",
+                subject_of={
+                    "lead": "【会議の開催時期】" + text,
+                    "due": "【会議の開催時期】" + text,
+                    "overdue": "【会議の開催時期を過ぎています（{o}日）】" + text,
+                    "last": text,
+                },
+                to=tuple(world.people(a.id, "primary")),
+                last_to=tuple(world.people(a.id, "secondary")),
+                deadline=due_on,
+                detail=(
+                    f"協定：{a.title}",
+                    "日程が決まったら「会議 12/10 14:00 実務者会議 市役所3F」のように登録してください。",
+                ),
+            )
+            out += [o for o in occurrences if running_on(a, o.at.date())]
+    return out
+
+
+def dormancy_occurrences(world: World, a: Agreement, since: date) -> list[Occurrence]:
+    """No sign of life (activity, meeting, KPI value) for `dormancy_days`: nudge weekly."""
+    rules = world.rules[a.id]
+    first = since + timedelta(days=rules.dormancy_days)
+    slots = chase_slots(first, (), rules.nag_limit + 1, world.tz, due_leads=False)
+    text = f"{short(a.title)}：最後の記録（{fmt_day(since, year=True)}）から{{n}}日、活動の記録がありません"
+    occurrences = _chase(
+        world,
+        a,
+        f"dormancy:{a.id}.{since:%Y%m%d}",
+        slots,
+        kind="dormancy",
+        subject_of={
+            "due": "【活動の記録がありません】" + text,
+            "overdue": "【活動の記録がありません】" + text,
+            "last": text,
+        },
+        to=tuple(world.people(a.id, "primary")),
+        last_to=tuple(world.people(a.id, "secondary")),
+        deadline=first,
+        detail=(
+            f"協定：{a.title}",
+            "活動を記録するには「活動 11/20 防災訓練 参加者45名」のように送ってください。",
+        ),
+    )
+    fixed = []
+    for o in occurrences:
+        days = (o.at.date() - since).days
+        fixed.append(
+            Occurrence(
+                **{**o.__dict__, "subject": o.subject.replace("{n}", str(days))},
+            )
+        )
+    return [o for o in fixed if running_on(a, o.at.date())]

@@ -1,0 +1,83 @@
+"""The moments of one item's reminder schedule, and the few words every subject needs.
+
+A chased item (KPI value, action item, cadence, dormancy) gets reminders before it is due, on
+the day, then weekly while it is open, until the nag limit; the slot after the limit is the one
+last note to the secondary contact. Moments are business mornings (storage.business_days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from storage.business_days import morning
+
+WEEKDAYS = "月火水木金土日"
+PHASES = ("request", "lead", "due", "overdue")
+
+
+@dataclass(frozen=True)
+class Slot:
+    tag: str  # stable within the item: part of the dedupe key
+    day: date  # the day the rule names (before moving to a business morning)
+    at: datetime  # when it is sent
+    phase: str  # one of PHASES
+
+
+def chase_slots(
+    due: date,
+    lead_days: Iterable[int],
+    count: int,
+    tz: ZoneInfo,
+    *,
+    request: date | None = None,
+    due_leads: bool = True,
+) -> list[Slot]:
+    """The first `count` slots: [request], leads, the due day, then weekly while overdue.
+
+    Leading slots move to the previous business morning (they must not arrive late), the others
+    to the next one. Two slots that land on the same moment become one (the later, more urgent
+    one), so a holiday never makes a person get the same reminder twice in one morning.
+    """
+    slots: list[Slot] = []
+    if request is not None:
+        slots.append(Slot("req", request, morning(request, tz, leading=False), "request"))
+    for d in sorted({d for d in lead_days if d > 0}, reverse=True):
+        day = due - timedelta(days=d)
+        if request is None or day > request:
+            slots.append(Slot(f"d{d}", day, morning(day, tz, leading=True), "lead"))
+    slots.append(Slot("due", due, morning(due, tz, leading=due_leads), "due"))
+    for week in range(1, count + 2):
+        day = due + timedelta(weeks=week)
+        slots.append(Slot(f"w{week}", day, morning(day, tz, leading=False), "overdue"))
+    kept: list[Slot] = []
+    for slot in slots:
+        while kept and kept[-1].at >= slot.at:
+            kept.pop()
+        kept.append(slot)
+    return kept[:count]
+
+
+def fmt_day(day: date, *, year: bool = False) -> str:
+    head = f"{day.year}/{day.month}/{day.day}" if year else f"{day.month}/{day.day}"
+    return f"{head}（{WEEKDAYS[day.weekday()]}）"
+
+
+def fmt_moment(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{fmt_day(local.date())} {local:%H:%M}"
+
+
+def short(title: str) -> str:
+    """「みなと市と株式会社アクメとの包括連携協定」→「みなと市と株式会社アクメ」."""
+    for suffix in ("との包括連携協定", "包括連携協定", "との連携協定", "連携協定", "協定"):
+        if title.endswith(suffix) and len(title) > len(suffix):
+            return title[: -len(suffix)]
+    return title
+
+
+def end_of(day: date, tz: ZoneInfo) -> datetime:
+    """The first moment after `day`: what is due on a day may be reminded until then."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tz)

@@ -1,0 +1,421 @@
+"""Every notification the rules would send in a time window: the planner's and the preview's one
+source. Pure computation over the database state: nothing is written.
+
+Rules (defaults in storage.reminder_rules, overridable per agreement):
+- meeting: 7 days and 1 business day before, to both sides' primary and secondary contacts;
+- kpi_entry: a request when the period ends, 3 days before it is due, on the day, weekly while
+  missing; from the first overdue week an escalation to the secondaries and the Slack channel;
+- action_item: 3 days before, on the day, weekly while open, to the owner (and the other
+  sides' primaries once overdue);
+- renewal: 90/60/30/14/7/0 days before the notice deadline (or the end without auto-renewal);
+  review (総合評価): 180 days before the end of the term;
+- cadence: a meeting kind is due by the cadence and none is scheduled; dormancy: no sign of
+  life (activity, meeting, KPI value) for 60 days;
+- chased items (kpi_entry, action_item, cadence, dormancy) stop after the nag limit (4) with one
+  last note to the secondary; meetings and renewals have a fixed, finite schedule;
+- digest: every week's first business day (Mon–Fri) at 09:00, per agreement to its Slack channel
+  and LINE group, and per person across their agreements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.business_days import OFFICE_OPENS, is_business_day
+from storage.models import (
+    Activity,
+    Agreement,
+    AgreementContact,
+    ChatIdentity,
+    Contact,
+    Kpi,
+    KpiEntry,
+    Meeting,
+    ReminderSettings,
+    ReminderState,
+)
+from storage.reminder_items import (
+    Occurrence,
+    action_item_occurrences,
+    cadence_occurrences,
+    dormancy_occurrences,
+    kpi_occurrences,
+    meeting_occurrences,
+    renewal_occurrences,
+    running_on,
+)
+from storage.reminder_rules import ReminderRules, rules_from
+from storage.reminder_slots import fmt_day, short
+
+KINDS = (
+    "meeting",
+    "kpi_entry",
+    "action_item",
+    "renewal",
+    "review",
+    "cadence",
+    "dormancy",
+    "digest",
+    "escalation",
+)
+# How far around the window items are loaded: the longest schedule reaches this far.
+REACH = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class Planned:
+    send_at: datetime  # timezone-aware, in the configured zone
+    recipient: str  # contact key, or slack:CHANNEL / line:GROUP
+    platform: str  # line | slack | local
+    kind: str  # one of KINDS
+    agreement_key: str | None  # None for a person's digest across agreements
+    subject: str
+    dedupe_key: str  # what, which occurrence, which lead time, which recipient
+    item_key: str = ""  # the thing reminded of, e.g. action_item:3; buttons refer to it
+    address: str = ""  # the platform's id: LINE user/group, Slack user/channel, contact key
+    detail: tuple[str, ...] = ()
+    stale_after: datetime | None = None  # not worth sending after this (e.g. the meeting began)
+
+    def as_json(self) -> dict[str, Any]:
+        """The preview's contract: exactly these keys."""
+        return {
+            "send_at": self.send_at.isoformat(),
+            "recipient": self.recipient,
+            "platform": self.platform,
+            "kind": self.kind,
+            "agreement": self.agreement_key,
+            "subject": self.subject,
+        }
+
+
+@dataclass
+class World:
+    """What the rules need, loaded with a fixed number of queries."""
+
+    tz: ZoneInfo
+    agreements: dict[int, Agreement]
+    rules: dict[int, ReminderRules]
+    roles: dict[int, list[AgreementContact]]
+    contacts: dict[int, Contact]
+    identities: dict[int, tuple[str, str]]
+    states: dict[str, ReminderState] = field(default_factory=dict)
+
+    def ahead(self, field: str) -> timedelta:
+        """The longest lead time of one kind over all agreements, with a week for holidays:
+        items due further out than this have nothing to send yet."""
+        days = [0]
+        for rules in self.rules.values():
+            value = getattr(rules, field)
+            days += list(value) if isinstance(value, tuple) else [value]
+        return timedelta(days=max(days) + 7)
+
+    def behind(self) -> timedelta:
+        """How long after its date a chased item may still be nagged (weekly, to the limit)."""
+        limit = max([r.nag_limit for r in self.rules.values()] or [0])
+        return timedelta(weeks=limit + 2)
+
+    def people(self, agreement_id: int, role: str | None = None) -> list[int]:
+        return [
+            r.contact_id
+            for r in self.roles.get(agreement_id, [])
+            if (role is None or r.role == role) and self.contacts[r.contact_id].active
+        ]
+
+    def side_of(self, contact_id: int) -> int:
+        return self.contacts[contact_id].organization_id
+
+    def address_of(self, contact_id: int) -> tuple[str, str]:
+        return self.identities.get(contact_id) or ("local", self.contacts[contact_id].key)
+
+
+def plan_notifications(
+    session: Session, *, now: datetime, tz: ZoneInfo, start: datetime, end: datetime
+) -> list[Planned]:
+    """Every notification whose send moment is in [start, end), given the state at `now`."""
+    lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
+    world = load_world(session, tz=tz, lo=lo, hi=hi)
+    occurrences = _all_occurrences(session, world, lo, hi)
+    occurrences = _apply_states(occurrences, world.states, tz)
+    planned = [p for o in occurrences for p in _expand(o, world)]
+    planned += _digests(world, lo, hi)
+    planned = [p for p in planned if start <= p.send_at < end]
+    return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
+
+
+def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
+    agreements = {
+        a.id: a
+        for a in session.scalars(
+            select(Agreement).where(Agreement.starts_on <= hi + REACH).order_by(Agreement.id)
+        )
+        if a.renew_term_months or a.ends_on >= lo - REACH
+    }
+    ids = list(agreements)
+    settings = {
+        s.agreement_id: s.settings
+        for s in session.scalars(
+            select(ReminderSettings).where(ReminderSettings.agreement_id.in_(ids))
+        )
+    }
+    roles: dict[int, list[AgreementContact]] = {}
+    for r in session.scalars(
+        select(AgreementContact)
+        .where(AgreementContact.agreement_id.in_(ids))
+        .order_by(AgreementContact.agreement_id, AgreementContact.role, AgreementContact.id)
+    ):
+        roles.setdefault(r.agreement_id, []).append(r)
+    contact_ids = {r.contact_id for rs in roles.values() for r in rs}
+    contacts = {
+        c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+    }
+    identities: dict[int, tuple[str, str]] = {}
+    # The most recently linked account wins: that is the app the person uses now.
+    for ident in session.scalars(
+        select(ChatIdentity)
+        .where(ChatIdentity.contact_id.in_(contact_ids))
+        .order_by(ChatIdentity.linked_at, ChatIdentity.id)
+    ):
+        identities[ident.contact_id] = (ident.platform, ident.external_id)
+    return World(
+        tz=tz,
+        agreements=agreements,
+        rules={i: rules_from(settings.get(i)) for i in ids},
+        roles=roles,
+        contacts=contacts,
+        identities=identities,
+    )
+
+
+def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list[Occurrence]:
+    ids = list(world.agreements)
+    if not ids:
+        return []
+    tz = world.tz
+    around = max(world.ahead("meeting_days"), 3 * world.ahead("meeting_business_days"))
+    meetings = list(
+        session.scalars(
+            select(Meeting).where(
+                Meeting.agreement_id.in_(ids),
+                Meeting.cancelled.is_(False),
+                Meeting.starts_at >= datetime.combine(lo - timedelta(days=1), OFFICE_OPENS, tz),
+                Meeting.starts_at < datetime.combine(hi + around, OFFICE_OPENS, tz),
+            )
+        )
+    )
+    # Signs of life (for cadence and dormancy) older than these cut-offs only schedule
+    # reminders before the window: the indexed ranges keep the cost off the history's size.
+    since = lo - world.ahead("dormancy_days") - world.behind()
+    months = max(
+        [a.steering_cadence_months or 0 for a in world.agreements.values()]
+        + [a.working_cadence_months or 0 for a in world.agreements.values()]
+    )
+    meetings_since = min(since, lo - relativedelta(months=months) - world.behind())
+    latest_meeting = {
+        (agreement_id, kind): at
+        for agreement_id, kind, at in session.execute(
+            select(Meeting.agreement_id, Meeting.kind, func.max(Meeting.starts_at))
+            .where(Meeting.agreement_id.in_(ids), Meeting.cancelled.is_(False))
+            .where(Meeting.starts_at >= datetime.combine(meetings_since, OFFICE_OPENS, tz))
+            .group_by(Meeting.agreement_id, Meeting.kind)
+        )
+    }
+    kpis = list(session.scalars(select(Kpi).where(Kpi.agreement_id.in_(ids)).order_by(Kpi.id)))
+    entered = {
+        (kpi_id, first)
+        for kpi_id, first in session.execute(
+            select(KpiEntry.kpi_id, KpiEntry.period_start).where(
+                KpiEntry.kpi_id.in_([k.id for k in kpis]),
+                KpiEntry.period_start >= lo - REACH - REACH,
+            )
+        )
+    }
+    last_entry: dict[int, datetime] = dict(
+        session.execute(
+            select(Kpi.agreement_id, func.max(KpiEntry.entered_at))
+            .join(KpiEntry, KpiEntry.kpi_id == Kpi.id)
+            .where(Kpi.agreement_id.in_(ids), KpiEntry.period_start >= since - REACH)
+            .group_by(Kpi.agreement_id)
+        ).all()
+    )
+    last_activity: dict[int, date] = dict(
+        session.execute(
+            select(Activity.agreement_id, func.max(Activity.occurred_on))
+            .where(Activity.agreement_id.in_(ids), Activity.occurred_on >= since)
+            .group_by(Activity.agreement_id)
+        ).all()
+    )
+    out: list[Occurrence] = []
+    out += meeting_occurrences(world, meetings)
+    out += action_item_occurrences(session, world, lo, hi)
+    out += kpi_occurrences(world, kpis, entered, lo, hi)
+    out += renewal_occurrences(world, lo, hi)
+    out += cadence_occurrences(world, latest_meeting)
+    for agreement_id, agreement in world.agreements.items():
+        signs = [agreement.starts_on, last_activity.get(agreement_id)]
+        signs += [
+            at.astimezone(tz).date() for (a, _k), at in latest_meeting.items() if a == agreement_id
+        ]
+        if agreement_id in last_entry:
+            signs.append(last_entry[agreement_id].astimezone(tz).date())
+        out += dormancy_occurrences(world, agreement, max(d for d in signs if d is not None))
+    world.states = {
+        s.item_key: s
+        for s in session.scalars(
+            select(ReminderState).where(ReminderState.item_key.in_({o.item_key for o in out}))
+        )
+    }
+    return out
+
+
+def _apply_states(
+    occurrences: list[Occurrence], states: dict[str, ReminderState], tz: ZoneInfo
+) -> list[Occurrence]:
+    """対応済み stops an item's reminders; スヌーズ moves those in the snooze to its end."""
+    by_item: dict[str, list[Occurrence]] = {}
+    for o in occurrences:
+        by_item.setdefault(o.item_key, []).append(o)
+    out: list[Occurrence] = []
+    for key, items in by_item.items():
+        state = states.get(key)
+        if state is None:
+            out += items
+        elif state.acknowledged_at is not None:
+            continue
+        elif state.snoozed_at is not None and state.snoozed_until is not None:
+            out += _snoozed(items, state.snoozed_at, state.snoozed_until, tz)
+        else:
+            out += items
+    return out
+
+
+def _snoozed(
+    items: list[Occurrence], since: datetime, until: datetime, tz: ZoneInfo
+) -> list[Occurrence]:
+    kept = [o for o in items if not since <= o.at < until]
+    items = sorted(items, key=lambda o: o.at)
+    before = [o for o in items if o.at <= since]
+    anchor = before[-1].at if before else (items[0].at if items else None)
+    again = [
+        Occurrence(
+            item_key=o.item_key,
+            agreement_id=o.agreement_id,
+            tag=f"snooze{until.astimezone(tz):%Y%m%d%H%M}",
+            at=until.astimezone(tz),
+            kind=o.kind,
+            subject="【再通知】" + o.subject,
+            to=o.to,
+            channels=o.channels,
+            detail=o.detail,
+            stale_after=until + timedelta(days=7),
+        )
+        for o in items
+        if o.at == anchor
+    ]
+    return kept + again
+
+
+def _expand(o: Occurrence, world: World) -> Iterable[Planned]:
+    agreement = world.agreements[o.agreement_id]
+    seen: set[str] = set()
+    targets: list[tuple[str, str, str]] = []
+    for contact_id in o.to:
+        platform, address = world.address_of(contact_id)
+        targets.append((world.contacts[contact_id].key, platform, address))
+    for channel in o.channels:
+        platform, address = channel.split(":", 1)
+        targets.append((channel, platform, address))
+    for recipient, platform, address in targets:
+        if recipient in seen:
+            continue
+        seen.add(recipient)
+        yield Planned(
+            send_at=o.at,
+            recipient=recipient,
+            platform=platform,
+            kind=o.kind,
+            agreement_key=agreement.key,
+            subject=o.subject,
+            dedupe_key=f"{o.item_key}|{o.tag}|{recipient}",
+            item_key=o.item_key,
+            address=address,
+            detail=o.detail,
+            stale_after=o.stale_after,
+        )
+
+
+def digest_day(monday: date) -> date | None:
+    """The week's first business day (Monday, or the next when Monday is a holiday)."""
+    for offset in range(5):
+        day = monday + timedelta(days=offset)
+        if is_business_day(day):
+            return day
+    return None  # a week without business days (none so far) gets no digest
+
+
+def _digests(world: World, lo: date, hi: date) -> list[Planned]:
+    tz = world.tz
+    out: list[Planned] = []
+    monday = lo - timedelta(days=lo.weekday())
+    while monday <= hi:
+        day = digest_day(monday)
+        if day is not None and lo <= day <= hi:
+            at = datetime.combine(day, OFFICE_OPENS, tz)
+            out += _digests_on(world, monday, at)
+        monday += timedelta(weeks=1)
+    return out
+
+
+def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
+    item_key = f"digest:{monday:%Y%m%d}"
+    stale = at + timedelta(days=4)
+    week = f"{fmt_day(monday)}の週"
+    out: list[Planned] = []
+    running = [a for a in world.agreements.values() if running_on(a, at.date())]
+    for a in running:
+        for platform, target in (("slack", a.slack_channel), ("line", a.line_group)):
+            if target:
+                recipient = f"{platform}:{target}"
+                out.append(
+                    Planned(
+                        send_at=at,
+                        recipient=recipient,
+                        platform=platform,
+                        kind="digest",
+                        agreement_key=a.key,
+                        subject=f"【週次ダイジェスト】{short(a.title)} {week}",
+                        dedupe_key=f"{item_key}|{a.key}|{recipient}",
+                        item_key=item_key,
+                        address=target,
+                        stale_after=stale,
+                    )
+                )
+    people: dict[int, int] = {}
+    for a in running:
+        for contact_id in world.people(a.id):
+            people[contact_id] = people.get(contact_id, 0) + 1
+    for contact_id, count in sorted(people.items(), key=lambda p: world.contacts[p[0]].key):
+        key = world.contacts[contact_id].key
+        platform, address = world.address_of(contact_id)
+        out.append(
+            Planned(
+                send_at=at,
+                recipient=key,
+                platform=platform,
+                kind="digest",
+                agreement_key=None,
+                subject=f"【週次ダイジェスト】{week}（担当協定{count}件）",
+                dedupe_key=f"{item_key}|person|{key}",
+                item_key=item_key,
+                address=address,
+                stale_after=stale,
+            )
+        )
+    return out
