@@ -11,7 +11,6 @@ from handlers.commands.history import history
 from handlers.commands.kpi import kpi
 from handlers.commands.log import log
 from handlers.commands.meeting import meeting
-from handlers.commands.reminders import acknowledge, snooze
 from handlers.commands.status import status
 from handlers.commands.task import done, task
 from handlers.commands.undo import cancel, undo

@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-WEEKDAYS = "月火水木金土日"
+from storage.ja_format import WEEKDAYS, fmt_date, fmt_datetime, short_title
+
+__all__ = ["WEEKDAYS", "bar", "fmt_date", "fmt_datetime", "fmt_number", "normalize", "short_title"]
+
 _SPACES = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width letters, digits and spaces become ASCII) with whitespace collapsed."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-
-
-def fmt_date(day: date, *, year: bool = False) -> str:
-    head = f"{day.year}/{day.month}/{day.day}" if year else f"{day.month}/{day.day}"
-    return f"{head}（{WEEKDAYS[day.weekday()]}）"
-
-
-def fmt_datetime(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{fmt_date(local.date())} {local:%H:%M}"
-
-
-def short_title(title: str) -> str:
-    """「みなと市と株式会社アクメとの包括連携協定」→「みなと市と株式会社アクメ」."""
-    for suffix in ("との包括連携協定", "包括連携協定", "との連携協定", "連携協定", "協定"):
-        if title.endswith(suffix) and len(title) > len(suffix):
-            return title[: -len(suffix)]
-    return title
 
 
 def fmt_number(value: object) -> str:

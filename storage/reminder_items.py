@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from storage.business_days import OFFICE_OPENS, business_days_before, morning
 from storage.due import current_term_end, kpi_periods_due, notice_deadline
 from storage.fiscal import period_end, period_label
+from storage.ja_format import fmt_date, fmt_datetime, short_title
 from storage.models import ActionItem, Agreement, Kpi, Meeting
-from storage.reminder_slots import Slot, chase_slots, end_of, fmt_day, fmt_moment, short
+from storage.reminder_slots import Slot, chase_slots, end_of
 
 if TYPE_CHECKING:
     from storage.reminders import World
@@ -57,7 +58,7 @@ def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occur
         a = world.agreements[m.agreement_id]
         rules = world.rules[a.id]
         day = m.starts_at.astimezone(world.tz).date()
-        when = fmt_moment(m.starts_at, world.tz)
+        when = fmt_datetime(m.starts_at, world.tz)
         name = f"{m.title}（{when}{f'、{m.place}' if m.place else ''}）"
         moments: list[tuple[str, datetime, str]] = []
         for d in (d for d in rules.meeting_days if d > 0):
@@ -207,7 +208,7 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
                 tuple(world.people(a.id, "secondary")),
                 "未定",
             )
-        due = fmt_day(item.due_on)
+        due = fmt_date(item.due_on)
         title = f"{item.title}（期限 {due}、担当 {who}）"
         slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
         out += _chase(
@@ -245,7 +246,7 @@ def kpi_occurrences(
             if (kpi.id, first) in entered:
                 continue
             label = f"{kpi.name}（{period_label(first, kpi.period)}）"
-            due = fmt_day(due_on)
+            due = fmt_date(due_on)
             slots = chase_slots(
                 due_on,
                 rules.kpi_days,
@@ -264,7 +265,7 @@ def kpi_occurrences(
                     "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
                     "due": f"【KPI入力 本日期限】{label}",
                     "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
-                    "last": f"KPI未入力：{label}（期限 {due}）［{short(a.title)}］",
+                    "last": f"KPI未入力：{label}（期限 {due}）［{short_title(a.title)}］",
                 },
                 to=tuple(world.people(a.id, "primary")),
                 escalate=tuple(world.people(a.id, "secondary")),
@@ -304,10 +305,10 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
                         if d == 0
                         else f"【更新 申し出期限まであと{d}日】"
                     )
-                    text = f"{short(a.title)}：自動更新をしない場合の申し出期限は{fmt_day(deadline, year=True)}です（期間満了 {fmt_day(end, year=True)}）"
+                    text = f"{short_title(a.title)}：自動更新をしない場合の申し出期限は{fmt_date(deadline, year=True)}です（期間満了 {fmt_date(end, year=True)}）"
                 else:
                     head = "【本日 期間満了】" if d == 0 else f"【期間満了まであと{d}日】"
-                    text = f"{short(a.title)}：協定の有効期間は{fmt_day(end, year=True)}までです。更新するか、終了の準備を"
+                    text = f"{short_title(a.title)}：協定の有効期間は{fmt_date(end, year=True)}までです。更新するか、終了の準備を"
                 out.append(
                     Occurrence(
                         item_key=f"renewal:{a.id}.{end:%Y%m%d}",
@@ -329,7 +330,7 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
                     tag=f"d{rules.review_days}",
                     at=morning(review_day, world.tz, leading=True),
                     kind="review",
-                    subject=f"【総合評価】{short(a.title)}：期間満了（{fmt_day(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
+                    subject=f"【総合評価】{short_title(a.title)}：期間満了（{fmt_date(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
                     to=everyone,
                     detail=(f"協定：{a.title}",),
                     stale_after=end_of(deadline or end, world.tz),
@@ -353,8 +354,8 @@ def cadence_occurrences(world: World, latest: dict[tuple[int, str], datetime]) -
             since = base.astimezone(world.tz).date() if base else a.starts_on
             due_on = since + relativedelta(months=months)
             name = MEETING_KINDS[kind]
-            previous = f"前回 {fmt_day(since, year=True)}" if base else "まだ開催記録なし"
-            text = f"{short(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_day(due_on, year=True)}ごろが目安）"
+            previous = f"前回 {fmt_date(since, year=True)}" if base else "まだ開催記録なし"
+            text = f"{short_title(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_date(due_on, year=True)}ごろが目安）"
             slots = chase_slots(
                 due_on, (rules.cadence_days,), rules.nag_limit + 1, world.tz, due_leads=False
             )
@@ -387,7 +388,7 @@ def dormancy_occurrences(world: World, a: Agreement, since: date) -> list[Occurr
     rules = world.rules[a.id]
     first = since + timedelta(days=rules.dormancy_days)
     slots = chase_slots(first, (), rules.nag_limit + 1, world.tz, due_leads=False)
-    text = f"{short(a.title)}：最後の記録（{fmt_day(since, year=True)}）から{{n}}日、活動の記録がありません"
+    text = f"{short_title(a.title)}：最後の記録（{fmt_date(since, year=True)}）から{{n}}日、活動の記録がありません"
     occurrences = _chase(
         world,
         a,

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from storage.business_days import morning
 
-WEEKDAYS = "月火水木金土日"
 PHASES = ("request", "lead", "due", "overdue")
 
 
@@ -58,24 +57,6 @@ def chase_slots(
             kept.pop()
         kept.append(slot)
     return kept[:count]
-
-
-def fmt_day(day: date, *, year: bool = False) -> str:
-    head = f"{day.year}/{day.month}/{day.day}" if year else f"{day.month}/{day.day}"
-    return f"{head}（{WEEKDAYS[day.weekday()]}）"
-
-
-def fmt_moment(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{fmt_day(local.date())} {local:%H:%M}"
-
-
-def short(title: str) -> str:
-    """「みなと市と株式会社アクメとの包括連携協定」→「みなと市と株式会社アクメ」."""
-    for suffix in ("との包括連携協定", "包括連携協定", "との連携協定", "連携協定", "協定"):
-        if title.endswith(suffix) and len(title) > len(suffix):
-            return title[: -len(suffix)]
-    return title
 
 
 def end_of(day: date, tz: ZoneInfo) -> datetime:

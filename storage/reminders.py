@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.business_days import OFFICE_OPENS, is_business_day
+from storage.ja_format import fmt_date, short_title
 from storage.models import (
     Activity,
     Agreement,
@@ -53,7 +54,6 @@ from storage.reminder_items import (
     running_on,
 )
 from storage.reminder_rules import ReminderRules, rules_from
-from storage.reminder_slots import fmt_day, short
 
 KINDS = (
     "meeting",
@@ -376,7 +376,7 @@ def _digests(world: World, lo: date, hi: date) -> list[Planned]:
 def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
     item_key = f"digest:{monday:%Y%m%d}"
     stale = at + timedelta(days=4)
-    week = f"{fmt_day(monday)}の週"
+    week = f"{fmt_date(monday)}の週"
     out: list[Planned] = []
     running = [a for a in world.agreements.values() if running_on(a, at.date())]
     for a in running:
@@ -390,7 +390,7 @@ def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
                         platform=platform,
                         kind="digest",
                         agreement_key=a.key,
-                        subject=f"【週次ダイジェスト】{short(a.title)} {week}",
+                        subject=f"【週次ダイジェスト】{short_title(a.title)} {week}",
                         dedupe_key=f"{item_key}|{a.key}|{recipient}",
                         item_key=item_key,
                         address=target,
