@@ -6,6 +6,7 @@ Public staff do not want pushes at night, on weekends, on national holidays (祝
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ OFFICE_OPENS = time(9, 0)
 OFFICE_CLOSES = time(18, 0)
 
 
+@functools.lru_cache(maxsize=4096)  # the planner asks about the same few hundred days
 def is_business_day(day: date) -> bool:
     """Monday–Friday, not a national holiday (祝日, 振替休日, 国民の休日), not 12/29–1/3."""
     if day.weekday() >= 5 or (day.month, day.day) in YEAR_END_CLOSED:

@@ -66,7 +66,16 @@ def due_for_agreements(
     items += _action_items(session, agreements, start, end)
     items += _kpi_entries(session, agreements, start, end)
     items += _renewals(agreements.values(), start, end)
-    return sorted(items, key=lambda i: (not i.overdue, i.on, i.at or datetime.min.time(), i.title))
+    # Overdue first, then by day; on one day, dated items before timed ones, then by time.
+    return sorted(
+        items,
+        key=lambda i: (
+            not i.overdue,
+            i.on,
+            i.at.astimezone(tz).time() if i.at else time.min,
+            i.title,
+        ),
+    )
 
 
 def _meetings(
@@ -147,12 +156,13 @@ def kpi_periods_due(
 ) -> Iterable[tuple[date, date]]:
     """(period start, entry due date) for each period of the agreement term due in [lo, hi].
 
-    `until` is the last day whose period counts (default: the end of the first term; the
-    scheduler passes the end of the running term of an auto-renewing agreement).
+    `until` is the last day whose period counts (default: the end of the term running at
+    `hi`, so an auto-renewed agreement keeps asking for its values).
     """
-    last = agreement.ends_on if until is None else until
+    last = current_term_end(agreement, hi) if until is None else until
+    # The first period that can be due on or after `lo` ends at most entry_due_days before it.
     first = period_start(
-        max(agreement.starts_on, _first_period_bound(lo, kpi.entry_due_days)), kpi.period
+        max(agreement.starts_on, lo - timedelta(days=kpi.entry_due_days)), kpi.period
     )
     while first <= last:
         due_on = period_end(first, kpi.period) + timedelta(days=kpi.entry_due_days)

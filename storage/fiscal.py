@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from dateutil.relativedelta import relativedelta
-
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 FISCAL_START_MONTH = 4
 
@@ -19,18 +17,22 @@ def period_start(day: date, period: str) -> date:
     """First day of the KPI period (monthly, quarterly, yearly; fiscal year) holding `day`."""
     months = PERIOD_MONTHS[period]
     offset = (day.month - FISCAL_START_MONTH) % 12  # months since 1 April
-    first = date(fiscal_year(day), FISCAL_START_MONTH, 1) + relativedelta(
-        months=offset - offset % months
-    )
-    return first
+    return _add_months(date(fiscal_year(day), FISCAL_START_MONTH, 1), offset - offset % months)
+
+
+def _add_months(first: date, months: int) -> date:
+    """The 1st of the month `months` after `first` (a 1st). Exact, and cheap in the due
+    query's loops, where relativedelta was most of the cost (bench/RESULTS.md)."""
+    m = first.month - 1 + months
+    return date(first.year + m // 12, m % 12 + 1, 1)
 
 
 def period_end(start: date, period: str) -> date:
-    return start + relativedelta(months=PERIOD_MONTHS[period]) - timedelta(days=1)
+    return _add_months(start, PERIOD_MONTHS[period]) - timedelta(days=1)
 
 
 def next_period(start: date, period: str) -> date:
-    return start + relativedelta(months=PERIOD_MONTHS[period])
+    return _add_months(start, PERIOD_MONTHS[period])
 
 
 def period_label(start: date, period: str) -> str:

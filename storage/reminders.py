@@ -258,11 +258,12 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
     out += kpi_occurrences(world, kpis, entered, lo, hi)
     out += renewal_occurrences(world, lo, hi)
     out += cadence_occurrences(world, latest_meeting)
+    meetings_by_agreement: dict[int, list[datetime]] = {}  # grouped once: no agreements² scan
+    for (a, _kind), at in latest_meeting.items():
+        meetings_by_agreement.setdefault(a, []).append(at)
     for agreement_id, agreement in world.agreements.items():
         signs = [agreement.starts_on, last_activity.get(agreement_id)]
-        signs += [
-            at.astimezone(tz).date() for (a, _k), at in latest_meeting.items() if a == agreement_id
-        ]
+        signs += [at.astimezone(tz).date() for at in meetings_by_agreement.get(agreement_id, ())]
         if agreement_id in last_entry:
             signs.append(last_entry[agreement_id].astimezone(tz).date())
         out += dormancy_occurrences(world, agreement, max(d for d in signs if d is not None))

@@ -11,6 +11,7 @@ from storage.db import transaction
 from storage.due import due_for_agreements, due_for_contact
 from storage.models import ActionItem, Agreement, Contact, KpiEntry
 from tests.conftest import NOW, TODAY, TOKYO
+from tests.support import say
 
 
 def contact_id(app: Flask, key: str) -> int:
@@ -90,3 +91,19 @@ def test_renewal_notice_deadline_rolls_with_auto_renewal(demo: Flask) -> None:
 def test_no_agreements_no_items(demo: Flask) -> None:
     with demo.extensions["renkei"].sessions() as s:
         assert due_for_agreements(s, agreement_ids=[], start=TODAY, end=TODAY, tz=TOKYO) == []
+
+
+def test_a_meeting_and_a_task_on_the_same_day_sort_without_error(demo: Flask) -> None:
+    """Found by the benchmarks: a timed and an untimed item on one day broke the sort."""
+    say(demo, "tanaka", "タスク 12/10 会議資料の準備")  # the demo's meeting is 12/10 14:00
+    same_day = [i for i in due(demo, "tanaka") if i.on == date(2026, 12, 10)]
+    assert [i.kind for i in same_day] == ["action_item", "meeting"]
+
+
+def test_an_auto_renewed_agreement_keeps_asking_for_kpi_values(demo: Flask) -> None:
+    r = demo.extensions["renkei"]
+    with transaction(r.sessions) as s:
+        a = s.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
+        a.ends_on = date(2026, 3, 31)  # the first term ended; 12-month renewals since
+    titles = [i.title for i in due(demo, "tanaka") if i.kind == "kpi_entry"]
+    assert titles == ["防災訓練参加者数（2026年度 第2四半期）の実績入力"]
