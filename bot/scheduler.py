@@ -20,7 +20,7 @@ from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
 from storage.business_days import in_office_hours
-from storage.db import transaction
+from storage.db import read_only, transaction
 from storage.models import Agreement, ChartImage, Contact, Outbox
 from storage.outbox import (
     MAX_ATTEMPTS,
@@ -53,10 +53,13 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     outbox yet. Re-running is a no-op (unique dedupe key); after downtime it catches up, still
     once: of an item's missed reminders to a person only the latest is sent, and nothing whose
     moment has passed (a meeting that began, a deadline gone by) is sent late."""
-    with transaction(sessions) as session:
+    # The long computation reads only; the write transaction that follows is short (compose
+    # and insert), so on SQLite chat messages are not kept waiting behind a whole tick.
+    with read_only(sessions) as session:
         planned = plan_notifications(session, now=now, tz=tz, start=now - LOOKBACK, end=now + AHEAD)
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
+    with transaction(sessions) as session:
         fresh = [p for p in planned if p.dedupe_key not in known]
         charts: ChartCache = {}
         rows = [_row(session, p, now=now, tz=tz, charts=charts) for p in fresh]

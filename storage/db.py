@@ -22,8 +22,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; emitting it ourselves makes
-        # SQLite take locks at the right time, so concurrent writers wait instead of failing.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # SQLite take the write lock at the start, so concurrent writers wait instead of
+        # failing halfway. Read-only work (see `read_only`) begins deferred and blocks nobody.
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -32,6 +33,11 @@ def _ensure_sqlite_dir(url: str) -> None:
     path = url.split("///", 1)[-1] if "///" in url else ""
     if path and path != ":memory:" and not path.startswith("file:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_begin(conn: Any) -> None:
+    deferred = conn.get_execution_options().get("read_only", False)
+    conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -53,6 +59,15 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed when the block ends, rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for long reads: on SQLite it does not take the write lock, so chat messages
+    are not kept waiting behind, say, a planning run. Nothing written in it is committed."""
+    with factory(bind=factory.kw["bind"].execution_options(read_only=True)) as session:
+        yield session
+        session.rollback()
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -133,3 +133,21 @@ def test_concurrent_deliveries_of_one_event_apply_once(demo: Flask) -> None:
     assert len(answered) == 1 and "活動を記録しました" in answered[0].text
     with demo.extensions["renkei"].sessions() as s:
         assert len(s.scalars(select(Activity)).all()) == 1
+
+
+def test_a_long_read_does_not_hold_up_writers(app: Flask) -> None:
+    """The planner reads in `read_only`; on SQLite a chat write must not wait for it."""
+    from storage.db import read_only
+
+    r = app.extensions["renkei"]
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+
+    def write() -> bool:
+        with transaction(r.sessions) as s:
+            return claim_event(s, platform="line", event_id="during-read", now=now)
+
+    with read_only(r.sessions) as reader, ThreadPoolExecutor(max_workers=1) as pool:
+        reader.execute(select(ProcessedEvent.id)).all()  # the read transaction is open
+        assert pool.submit(write).result(timeout=5) is True
+    with r.sessions() as s:
+        assert s.scalar(select(ProcessedEvent.event_id)) == "during-read"
