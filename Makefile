@@ -47,3 +47,14 @@ format: install
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
+
+# Benchmarks (bench/RESULTS.md): every figure on SQLite, and on PostgreSQL when DATABASE_URL
+# names one. bench-quick is a tenth of the national data set, in under three minutes.
+.PHONY: bench bench-quick
+bench: install
+	@mkdir -p bench/results
+	$(BIN)/python -m bench --scale 1.0
+
+bench-quick: install
+	@mkdir -p bench/results
+	$(BIN)/python -m bench --scale 0.1
