@@ -144,7 +144,9 @@ def plan_notifications(
     world = load_world(session, tz=tz, lo=lo, hi=hi)
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, world.states, tz)
-    planned = [p for o in occurrences for p in _expand(o, world)]
+    # Only now narrow to the window (snoozes need an item's whole schedule), and before the
+    # expansion to recipients, which multiplies the rows: a tick's cost follows what is due.
+    planned = [p for o in occurrences if start <= o.at < end for p in _expand(o, world)]
     planned += _digests(world, lo, hi)
     planned = [p for p in planned if start <= p.send_at < end]
     return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
