@@ -42,23 +42,19 @@ def named_agreement(ctx: Context, args: str) -> tuple[list[Agreement] | None, st
 
 def pick_agreement(
     ctx: Context, args: str, *, command: str, question: str = "どの協定についてですか？"
-) -> tuple[Agreement | None, str, Reply | None]:
-    """(agreement, args without the token, None) or (None, args, a reply that asks or refuses)."""
+) -> tuple[Agreement, str] | Reply:
+    """(agreement, args without the token), or a reply that asks which one or refuses."""
     candidates, rest = named_agreement(ctx, args)
     if candidates is None:  # never say whether someone else's agreement exists
-        return None, rest, Reply(NOT_YOURS)
+        return Reply(NOT_YOURS)
     if len(candidates) == 1:
-        return candidates[0], rest, None
+        return candidates[0], rest
     if not candidates:
-        return (
-            None,
-            rest,
-            Reply("担当している協定がまだありません。事務局に登録を依頼してください。"),
-        )
+        return Reply("担当している協定がまだありません。事務局に登録を依頼してください。")
     options = [
         Button(
             label=short_title(a.title)[:20], text=" ".join(f"{command} {rest} 協定:{a.key}".split())
         )
         for a in candidates
     ]
-    return None, rest, ask(ctx, question, options, command=command)
+    return ask(ctx, question, options, command=command)

@@ -19,12 +19,10 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def handover(ctx: Context, args: str) -> Reply:
-    agreement, _, refusal = pick_agreement(
-        ctx, args, command="引継ぎ", question="どの協定の引継ぎ資料ですか？"
-    )
-    if refusal is not None:
-        return refusal
-    assert agreement is not None
+    picked = pick_agreement(ctx, args, command="引継ぎ", question="どの協定の引継ぎ資料ですか？")
+    if isinstance(picked, Reply):
+        return picked
+    agreement, _ = picked
     sections = handover_sections(ctx.session, agreement, today=ctx.today, tz=ctx.tz)
     return Reply(
         as_text(f"引継ぎ資料：{agreement.title}（{fmt_date(ctx.today, year=True)}時点）", sections)
@@ -33,12 +31,12 @@ def handover(ctx: Context, args: str) -> Reply:
 
 def reassign(ctx: Context, args: str) -> Reply:
     """A primary hands their role to someone of their own organization; history stays put."""
-    agreement, args, refusal = pick_agreement(
+    picked = pick_agreement(
         ctx, args, command="担当変更", question="どの協定の担当を変更しますか？"
     )
-    if refusal is not None:
-        return refusal
-    assert agreement is not None
+    if isinstance(picked, Reply):
+        return picked
+    agreement, args = picked
     mine = ctx.session.scalar(
         select(AgreementContact).where(
             AgreementContact.agreement_id == agreement.id,

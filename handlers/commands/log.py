@@ -21,12 +21,10 @@ NOTE = re.compile(r"(?:メモ|備考|感想|note)\s*[:：]?\s*(.+)$", re.IGNOREC
 
 
 def log(ctx: Context, args: str) -> Reply:
-    agreement, args, refusal = pick_agreement(
-        ctx, args, command="活動", question="どの協定の活動ですか？"
-    )
-    if refusal is not None:
-        return refusal
-    assert agreement is not None
+    picked = pick_agreement(ctx, args, command="活動", question="どの協定の活動ですか？")
+    if isinstance(picked, Reply):
+        return picked
+    agreement, args = picked
     note = None
     if m := NOTE.search(args):
         note, args = m.group(1).strip(), args[: m.start()].strip()

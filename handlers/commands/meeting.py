@@ -38,12 +38,10 @@ def meeting(ctx: Context, args: str) -> Reply:
 
 
 def _schedule(ctx: Context, args: str) -> Reply:
-    agreement, args, refusal = pick_agreement(
-        ctx, args, command="会議", question="どの協定の会議ですか？"
-    )
-    if refusal is not None:
-        return refusal
-    assert agreement is not None
+    picked = pick_agreement(ctx, args, command="会議", question="どの協定の会議ですか？")
+    if isinstance(picked, Reply):
+        return picked
+    agreement, args = picked
     found = find_date(ctx, args, retry=f"会議 協定:{agreement.key}", command="meeting")
     if isinstance(found, Reply):
         return found

@@ -33,12 +33,10 @@ def task(ctx: Context, args: str) -> Reply:
 
 
 def _add(ctx: Context, args: str) -> Reply:
-    agreement, args, refusal = pick_agreement(
-        ctx, args, command="タスク", question="どの協定のタスクですか？"
-    )
-    if refusal is not None:
-        return refusal
-    assert agreement is not None
+    picked = pick_agreement(ctx, args, command="タスク", question="どの協定のタスクですか？")
+    if isinstance(picked, Reply):
+        return picked
+    agreement, args = picked
     owner_name = None
     if m := OWNER.search(args):
         owner_name, args = m.group(1), " ".join((args[: m.start()] + args[m.end() :]).split())
