@@ -23,6 +23,7 @@ from bench.clock_run import clock_figures
 from bench.databases import RESULTS, Database, postgres_database, sqlite_database
 from bench.dataset import TOKYO, Spec
 from bench.report import KEYS, machine, table
+from storage.db import upgrade
 
 SCHEDULER_KEYS = KEYS[4:]
 
@@ -57,6 +58,8 @@ def ensure_data(db: Database, spec: Spec, *, reuse: bool) -> dict[str, Any]:
     wanted = {"scale": spec.scale, "seed": spec.seed, "today": spec.today.isoformat()}
     if reuse and marker.exists() and json.loads(marker.read_text()).get("spec") == wanted:
         say(f"[{db.kind}] reusing the data set built earlier (scale {spec.scale:g})")
+        for url in db.urls.values():  # a newer migration since it was built
+            upgrade(url)
         return json.loads(marker.read_text())  # type: ignore[no-any-return]
     say(f"[{db.kind}] building the data set (scale {spec.scale:g}, seed {spec.seed})")
     marker.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ from bench.servers import Stub
 from bench.stub import LINE_PUSH_LIMIT
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Outbox
+from storage.plan_mark import mark_planned
 
 PLAN_REPEATS = 3
 MONTH_DAYS = 30
@@ -90,13 +91,15 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
         ]
         for i in range(0, len(rows), 5_000):
             s.execute(insert(Outbox), rows[i : i + 5_000])
+        mark_planned(s, until)  # and the planner's mark where those ticks left it
     return len(rows)
 
 
-def _forget_new(sessions: sessionmaker[Session]) -> None:
-    """Undo a measured tick: drop what it planned, keep the prefilled history."""
+def _forget_new(sessions: sessionmaker[Session], until: datetime) -> None:
+    """Undo a measured tick: drop what it planned, keep the prefilled history and mark."""
     with transaction(sessions) as s:
         s.execute(delete(Outbox).where(Outbox.status != "sent"))
+        mark_planned(s, until)
 
 
 def senders(stub_url: str) -> dict[str, Any]:
@@ -121,12 +124,11 @@ def time_plan(
     median of a few runs per history size, interleaved; then a re-run, which plans nothing."""
     runs: dict[str, list[float]] = {"full": [], "tenth": []}
     planned: dict[str, int] = {}
-    prefilled = {
-        v: prefill(sessions[v], now=now, until=now.replace(hour=8, minute=0)) for v in runs
-    }
+    until = now.replace(hour=8, minute=0)
+    prefilled = {v: prefill(sessions[v], now=now, until=until) for v in runs}
     for i in range(repeats):
         for variant in ("full", "tenth") if i % 2 == 0 else ("tenth", "full"):
-            _forget_new(sessions[variant])
+            _forget_new(sessions[variant], until)
             t0 = time.perf_counter()
             planned[variant] = plan(sessions[variant], now=now, tz=TOKYO)
             runs[variant].append(time.perf_counter() - t0)
@@ -183,7 +185,7 @@ def month(
 ) -> None:
     """A simulated month of ticks: LINE messages billed with coalescing vs one per reminder.
     Saved after every simulated day, so a budget or a kill keeps the days done."""
-    _forget_new(sessions)
+    _forget_new(sessions, first.replace(hour=8, minute=0))
     stub.reset()
     old = _count(sessions, Outbox.status == "sent", Outbox.platform == "line")
     t0 = time.perf_counter()
@@ -255,7 +257,7 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
     stub = Stub(cfg["stub"])
     send = senders(cfg["stub"])
     if cfg.get("mode") == "digest":  # the load scenario's clock: Monday's tick, then deliver
-        _clear_outbox(sessions["full"])
+        prefill(sessions["full"], now=monday, until=monday.replace(hour=8, minute=0))
         t0 = time.perf_counter()
         save({"details": {"digest_planning": True}})
         rows = plan(sessions["full"], now=monday, tz=TOKYO)
@@ -335,7 +337,7 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
     prefill(sessions["tenth"], now=tuesday, until=tuesday.replace(hour=8, minute=0))
     month(plan, deliver, sessions["tenth"], stub, send, tuesday, cfg["month_budget_s"], save)
     # 4. Monday 08:55, the weekly digests: the heaviest tick, last because it may not finish.
-    _clear_outbox(sessions["full"])
+    prefill(sessions["full"], now=monday, until=monday.replace(hour=8, minute=0))
     save({"details": {"plan_monday_digest_started": True}})
     t0 = time.perf_counter()
     rows = plan(sessions["full"], now=monday, tz=TOKYO)

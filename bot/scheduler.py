@@ -33,6 +33,7 @@ from storage.outbox import (
     mark_retry,
     mark_sent,
 )
+from storage.plan_mark import mark_planned, planned_until
 from storage.reminder_state import parse_item_key, unwanted
 from storage.reminders import Planned, plan_notifications
 
@@ -55,11 +56,23 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     moment has passed (a meeting that began, a deadline gone by) is sent late."""
     # The long computation reads only; the write transaction that follows is short (compose
     # and insert), so on SQLite chat messages are not kept waiting behind a whole tick.
+    start, end = now - LOOKBACK, now + AHEAD
     with read_only(sessions) as session:
-        planned = plan_notifications(session, now=now, tz=tz, start=now - LOOKBACK, end=now + AHEAD)
+        mark = planned_until(session)
+        planned = plan_notifications(
+            session,
+            now=now,
+            tz=tz,
+            start=start,
+            end=end,
+            # A mark ahead of this window is a clock set back (or a test going back in time):
+            # then nothing is taken as planned.
+            recent=mark if mark is not None and mark <= end else None,
+        )
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
     with transaction(sessions) as session:
+        mark_planned(session, end)
         fresh = [p for p in planned if p.dedupe_key not in known]
         charts: ChartCache = {}
         rows = [_row(session, p, now=now, tz=tz, charts=charts) for p in fresh]

@@ -69,6 +69,7 @@ def decent_moment(moment: datetime, tz: ZoneInfo, *, leading: bool) -> datetime:
     return datetime.combine(day, OFFICE_OPENS, tz)
 
 
+@functools.lru_cache(maxsize=16384)  # every schedule of every agreement asks about few days
 def morning(day: date, tz: ZoneInfo, *, leading: bool) -> datetime:
     """09:00 on `day`, moved to a business morning as `decent_moment` says."""
     return decent_moment(datetime.combine(day, OFFICE_OPENS, tz), tz, leading=leading)

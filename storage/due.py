@@ -6,9 +6,11 @@ follows the number of agreements asked about, not the size of their history.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -151,8 +153,17 @@ def _kpi_entries(
     return items
 
 
+class Periodic(Protocol):
+    """A KPI as far as its periods go (the ORM row or the planner's plain row)."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def entry_due_days(self) -> int: ...
+
+
 def kpi_periods_due(
-    kpi: Kpi, agreement: Agreement, lo: date, hi: date, *, until: date | None = None
+    kpi: Periodic, agreement: Agreement, lo: date, hi: date, *, until: date | None = None
 ) -> Iterable[tuple[date, date]]:
     """(period start, entry due date) for each period of the agreement term due in [lo, hi].
 
@@ -180,10 +191,18 @@ def _first_period_bound(lo: date, entry_due_days: int) -> date:
 
 def current_term_end(agreement: Agreement, today: date) -> date:
     """The end of the running term: an auto-renewing agreement rolls forward term by term."""
-    end = agreement.ends_on
-    if agreement.renew_term_months:
-        while end < today:
-            end = end + relativedelta(months=agreement.renew_term_months)
+    if not agreement.renew_term_months:
+        return agreement.ends_on
+    return _rolled_term_end(agreement.ends_on, agreement.renew_term_months, today)
+
+
+# The planner asks for every KPI of every agreement on every tick: relativedelta in this loop
+# was a tenth of a tick. The answer depends only on these three values.
+@functools.lru_cache(maxsize=65536)
+def _rolled_term_end(ends_on: date, months: int, today: date) -> date:
+    end = ends_on
+    while end < today:
+        end = end + relativedelta(months=months)
     return end
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import plan_mark
 from storage.agreement_file import AgreementFile, AgreementFileError, AgreementIn, KpiIn
 from storage.fiscal import period_start
 from storage.models import (
@@ -62,6 +63,8 @@ def import_agreements(
     session.flush()
     for a in data.agreements:
         _import_agreement(session, stats, a, orgs, contacts, tz, now)
+    # The file may bring schedules whose recent moments the planner took as done.
+    plan_mark.forget(session)
     session.flush()
     return stats
 

@@ -326,6 +326,16 @@ class ClockLease(Base):
     expires_at: Mapped[datetime]
 
 
+class PlanMark(Base):
+    """Where the planner's last window ended: the next tick computes the agreement-wide
+    schedules from there on (storage.plan_mark). No row: plan the whole look-back."""
+
+    __tablename__ = "plan_mark"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    planned_until: Mapped[datetime]
+
+
 class ReminderState(Base):
     """A reminder a person marked 対応済み (stop) or スヌーズ (postpone); one row per item."""
 
@@ -359,6 +369,9 @@ class ChartImage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    png: Mapped[bytes] = mapped_column(LargeBinary)
+    # Drawn when first asked for (LINE fetching it, the Slack upload), from `spec`: planning
+    # Monday's digests stays cheap, and a chart nobody opens is never drawn.
+    png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     alt: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from storage.business_days import OFFICE_OPENS, business_days_before, morning
 from storage.due import current_term_end, kpi_periods_due, notice_deadline
 from storage.fiscal import period_end, period_label
 from storage.ja_format import fmt_date, fmt_datetime, short_title
-from storage.models import ActionItem, Agreement, Kpi, Meeting
+from storage.models import ActionItem, Agreement, Meeting
 from storage.reminder_slots import Slot, chase_slots, end_of
 
 if TYPE_CHECKING:
@@ -39,6 +39,16 @@ class Occurrence:
     channels: tuple[str, ...] = ()  # slack:C… / line:G…
     detail: tuple[str, ...] = ()
     stale_after: datetime | None = None
+
+
+class KpiRow(NamedTuple):
+    """What the KPI schedule needs of a KPI (plain rows: the country has tens of thousands)."""
+
+    id: int
+    agreement_id: int
+    name: str
+    period: str
+    entry_due_days: int
 
 
 def running_on(agreement: Agreement, day: date) -> bool:
@@ -78,6 +88,8 @@ def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occur
             if at in seen or at >= m.starts_at:
                 continue
             seen.add(at)
+            if not world.keeps(f"meeting:{m.id}", at, catch_up=True):
+                continue
             out.append(
                 Occurrence(
                     item_key=f"meeting:{m.id}",
@@ -98,9 +110,10 @@ def _chase(
     world: World,
     a: Agreement,
     item_key: str,
-    slots: list[Slot],
+    slots: Sequence[Slot],
     *,
     kind: str,
+    catch_up: bool = False,
     subject_of: dict[str, str],
     to: tuple[int, ...],
     overdue_copy: tuple[int, ...] = (),
@@ -111,11 +124,16 @@ def _chase(
 ) -> list[Occurrence]:
     """The nag-limited schedule of a chased item: `nag_limit` reminders, then one last note.
 
-    `escalate`: who also hears from the first overdue week on (kind escalation)."""
+    `escalate`: who also hears from the first overdue week on (kind escalation).
+    `catch_up`: see `World.keeps`."""
     limit = world.rules[a.id].nag_limit
     channels = slack_of(a)
     out = []
     for i, slot in enumerate(slots):
+        if not world.keeps(item_key, slot.at, catch_up=catch_up):
+            if i == limit:
+                break
+            continue
         overdue = slot.phase == "overdue"
         stale = end_of(deadline, world.tz) if slot.phase in ("lead", "due") else slot.at + WEEK
         common = {
@@ -217,6 +235,7 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
             f"action_item:{item.id}",
             slots,
             kind="action_item",
+            catch_up=True,
             subject_of={
                 "lead": "【タスク 期限まであと{d}日】" + title,
                 "due": "【タスク 本日期限】" + title,
@@ -233,7 +252,7 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
 
 
 def kpi_occurrences(
-    world: World, kpis: Iterable[Kpi], entered: set[tuple[int, date]], lo: date, hi: date
+    world: World, kpis: Iterable[KpiRow], entered: set[tuple[int, date]], lo: date, hi: date
 ) -> list[Occurrence]:
     out = []
     for kpi in kpis:
@@ -296,8 +315,11 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
         for end in term_ends(a, lo, hi, reach):
             deadline = notice_deadline(a, end)
             everyone = tuple(world.people(a.id))
+            item_key = f"renewal:{a.id}.{end:%Y%m%d}"
             for tag in sorted(set(rules.renewal_days), reverse=True):
                 at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
+                if not world.keeps(item_key, at):
+                    continue
                 d = ((deadline or end) - at.date()).days  # a holiday may have moved it earlier
                 if deadline is not None:
                     head = (
@@ -311,7 +333,7 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
                     text = f"{short_title(a.title)}：協定の有効期間は{fmt_date(end, year=True)}までです。更新するか、終了の準備を"
                 out.append(
                     Occurrence(
-                        item_key=f"renewal:{a.id}.{end:%Y%m%d}",
+                        item_key=item_key,
                         agreement_id=a.id,
                         tag=f"d{tag}",
                         at=at,
@@ -322,13 +344,16 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
                         stale_after=end_of(deadline or end, world.tz),
                     )
                 )
-            review_day = end - timedelta(days=rules.review_days)
+            review_key = f"review:{a.id}.{end:%Y%m%d}"
+            review_at = morning(end - timedelta(days=rules.review_days), world.tz, leading=True)
+            if not world.keeps(review_key, review_at):
+                continue
             out.append(
                 Occurrence(
-                    item_key=f"review:{a.id}.{end:%Y%m%d}",
+                    item_key=review_key,
                     agreement_id=a.id,
                     tag=f"d{rules.review_days}",
-                    at=morning(review_day, world.tz, leading=True),
+                    at=review_at,
                     kind="review",
                     subject=f"【総合評価】{short_title(a.title)}：期間満了（{fmt_date(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
                     to=everyone,

@@ -7,7 +7,7 @@ last note to the secondary contact. Moments are business mornings (storage.busin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,15 +25,18 @@ class Slot:
     phase: str  # one of PHASES
 
 
+# Pure in its arguments, and thousands of items share a due date (every monthly KPI of the
+# country is due on the same day): the planner computes each schedule once per process.
+@functools.lru_cache(maxsize=65536)
 def chase_slots(
     due: date,
-    lead_days: Iterable[int],
+    lead_days: tuple[int, ...],
     count: int,
     tz: ZoneInfo,
     *,
     request: date | None = None,
     due_leads: bool = True,
-) -> list[Slot]:
+) -> tuple[Slot, ...]:
     """The first `count` slots: [request], leads, the due day, then weekly while overdue.
 
     Leading slots move to the previous business morning (they must not arrive late), the others
@@ -56,7 +59,7 @@ def chase_slots(
         while kept and kept[-1].at >= slot.at:
             kept.pop()
         kept.append(slot)
-    return kept[:count]
+    return tuple(kept[:count])
 
 
 def end_of(day: date, tz: ZoneInfo) -> datetime:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -44,6 +44,7 @@ from storage.models import (
     ReminderState,
 )
 from storage.reminder_items import (
+    KpiRow,
     Occurrence,
     action_item_occurrences,
     cadence_occurrences,
@@ -96,6 +97,21 @@ class Planned:
         }
 
 
+class Role(NamedTuple):
+    """A contact's role on an agreement: plain rows, as the planner reads tens of thousands."""
+
+    contact_id: int
+    organization_id: int
+    role: str
+
+
+class Person(NamedTuple):
+    key: str
+    name: str
+    organization_id: int
+    active: bool
+
+
 @dataclass
 class World:
     """What the rules need, loaded with a fixed number of queries."""
@@ -103,10 +119,19 @@ class World:
     tz: ZoneInfo
     agreements: dict[int, Agreement]
     rules: dict[int, ReminderRules]
-    roles: dict[int, list[AgreementContact]]
-    contacts: dict[int, Contact]
+    roles: dict[int, list[Role]]
+    contacts: dict[int, Person]
     identities: dict[int, tuple[str, str]]
     states: dict[str, ReminderState] = field(default_factory=dict)
+    # The window the builders keep moments of (all of them when unset, as the preview wants).
+    start: datetime | None = None
+    end: datetime | None = None
+    # Moments before `recent` of the agreement-wide schedules (KPI, renewal, review, cadence,
+    # dormancy) were planned by an earlier tick; meetings and action items, which people add
+    # at any moment, keep the whole window so a reminder they just missed is still caught up.
+    recent: datetime | None = None
+    whole: frozenset[str] = frozenset()  # snoozed items: a snooze needs the whole schedule
+    _people: dict[tuple[int, str | None], list[int]] = field(default_factory=dict)
 
     def ahead(self, field: str) -> timedelta:
         """The longest lead time of one kind over all agreements, with a week for holidays:
@@ -123,11 +148,22 @@ class World:
         return timedelta(weeks=limit + 2)
 
     def people(self, agreement_id: int, role: str | None = None) -> list[int]:
-        return [
-            r.contact_id
-            for r in self.roles.get(agreement_id, [])
-            if (role is None or r.role == role) and self.contacts[r.contact_id].active
-        ]
+        key = (agreement_id, role)
+        if key not in self._people:  # asked for every item of the agreement: computed once
+            self._people[key] = [
+                r.contact_id
+                for r in self.roles.get(agreement_id, [])
+                if (role is None or r.role == role) and self.contacts[r.contact_id].active
+            ]
+        return self._people[key]
+
+    def keeps(self, item_key: str, at: datetime, *, catch_up: bool = False) -> bool:
+        """Whether a builder needs the moment `at` of this item: a tick's cost then follows
+        what is due in its window, not every schedule's whole year."""
+        if item_key in self.whole or self.start is None or self.end is None:
+            return True
+        since = self.start if catch_up or self.recent is None else max(self.start, self.recent)
+        return since <= at < self.end
 
     def side_of(self, contact_id: int) -> int:
         return self.contacts[contact_id].organization_id
@@ -137,11 +173,22 @@ class World:
 
 
 def plan_notifications(
-    session: Session, *, now: datetime, tz: ZoneInfo, start: datetime, end: datetime
+    session: Session,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    recent: datetime | None = None,
 ) -> list[Planned]:
-    """Every notification whose send moment is in [start, end), given the state at `now`."""
+    """Every notification whose send moment is in [start, end), given the state at `now`.
+
+    `recent`: the planner's mark, where the previous tick's window ended. Before it, only
+    meetings' and action items' moments are computed (see `World.recent`)."""
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
     world = load_world(session, tz=tz, lo=lo, hi=hi)
+    world.start, world.end, world.recent = start, end, recent
+    world.whole = _snoozed_items(session, start)
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, world.states, tz)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
@@ -150,6 +197,18 @@ def plan_notifications(
     planned += _digests(world, lo, hi)
     planned = [p for p in planned if start <= p.send_at < end]
     return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
+
+
+def _snoozed_items(session: Session, start: datetime) -> frozenset[str]:
+    """Items whose snooze may still move a moment of the window (a few rows: presses)."""
+    return frozenset(
+        session.scalars(
+            select(ReminderState.item_key).where(
+                ReminderState.acknowledged_at.is_(None),
+                ReminderState.snoozed_until >= start - timedelta(days=7),
+            )
+        )
+    )
 
 
 def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
@@ -167,25 +226,35 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
             select(ReminderSettings).where(ReminderSettings.agreement_id.in_(ids))
         )
     }
-    roles: dict[int, list[AgreementContact]] = {}
-    for r in session.scalars(
-        select(AgreementContact)
+    roles: dict[int, list[Role]] = {}
+    for agreement_id, *role in session.execute(
+        select(
+            AgreementContact.agreement_id,
+            AgreementContact.contact_id,
+            AgreementContact.organization_id,
+            AgreementContact.role,
+        )
         .where(AgreementContact.agreement_id.in_(ids))
         .order_by(AgreementContact.agreement_id, AgreementContact.role, AgreementContact.id)
     ):
-        roles.setdefault(r.agreement_id, []).append(r)
+        roles.setdefault(agreement_id, []).append(Role(*role))
     contact_ids = {r.contact_id for rs in roles.values() for r in rs}
     contacts = {
-        c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        contact_id: Person(*person)
+        for contact_id, *person in session.execute(
+            select(
+                Contact.id, Contact.key, Contact.name, Contact.organization_id, Contact.active
+            ).where(Contact.id.in_(contact_ids))
+        )
     }
     identities: dict[int, tuple[str, str]] = {}
     # The most recently linked account wins: that is the app the person uses now.
-    for ident in session.scalars(
-        select(ChatIdentity)
+    for contact_id, platform, external_id in session.execute(
+        select(ChatIdentity.contact_id, ChatIdentity.platform, ChatIdentity.external_id)
         .where(ChatIdentity.contact_id.in_(contact_ids))
         .order_by(ChatIdentity.linked_at, ChatIdentity.id)
     ):
-        identities[ident.contact_id] = (ident.platform, ident.external_id)
+        identities[contact_id] = (platform, external_id)
     return World(
         tz=tz,
         agreements=agreements,
@@ -229,13 +298,25 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
             .group_by(Meeting.agreement_id, Meeting.kind)
         )
     }
-    kpis = list(session.scalars(select(Kpi).where(Kpi.agreement_id.in_(ids)).order_by(Kpi.id)))
+    # The agreement-wide schedules start where the previous tick's window ended.
+    recent = lo if world.recent is None else max(lo, world.recent.astimezone(tz).date())
+    kpis = [
+        KpiRow(*row)
+        for row in session.execute(
+            select(Kpi.id, Kpi.agreement_id, Kpi.name, Kpi.period, Kpi.entry_due_days)
+            .where(Kpi.agreement_id.in_(ids))
+            .order_by(Kpi.id)
+        )
+    ]
+    # A period due in the KPIs' reach began at most a year (the longest period) before it.
+    first_period = (
+        recent - world.behind() - timedelta(days=366 + max([k.entry_due_days for k in kpis] or [0]))
+    )
     entered = {
         (kpi_id, first)
         for kpi_id, first in session.execute(
             select(KpiEntry.kpi_id, KpiEntry.period_start).where(
-                KpiEntry.kpi_id.in_([k.id for k in kpis]),
-                KpiEntry.period_start >= lo - REACH - REACH,
+                KpiEntry.kpi_id.in_([k.id for k in kpis]), KpiEntry.period_start >= first_period
             )
         )
     }
@@ -257,8 +338,8 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
     out: list[Occurrence] = []
     out += meeting_occurrences(world, meetings)
     out += action_item_occurrences(session, world, lo, hi)
-    out += kpi_occurrences(world, kpis, entered, lo, hi)
-    out += renewal_occurrences(world, lo, hi)
+    out += kpi_occurrences(world, kpis, entered, recent, hi)
+    out += renewal_occurrences(world, recent, hi)
     out += cadence_occurrences(world, latest_meeting)
     meetings_by_agreement: dict[int, list[datetime]] = {}  # grouped once: no agreements² scan
     for (a, _kind), at in latest_meeting.items():
@@ -371,7 +452,8 @@ def _digests(world: World, lo: date, hi: date) -> list[Planned]:
         day = digest_day(monday)
         if day is not None and lo <= day <= hi:
             at = datetime.combine(day, OFFICE_OPENS, tz)
-            out += _digests_on(world, monday, at)
+            if world.keeps(f"digest:{monday:%Y%m%d}", at):
+                out += _digests_on(world, monday, at)
         monday += timedelta(weeks=1)
     return out
 
