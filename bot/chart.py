@@ -25,12 +25,21 @@ def _font() -> Any:
     return FontProperties(fname=get_font_ttf_path())
 
 
+def chart_spec(progress: Sequence[Progress], *, title: str) -> dict[str, Any] | None:
+    """What the chart shows, as plain JSON (drawn when first needed, see `render_spec`), or
+    None when no KPI has a value this fiscal year yet."""
+    bars = [[p.kpi.name[:18], p.ratio, p.yoy] for p in progress if p.ratio is not None]
+    return {"title": title, "bars": bars[:MAX_BARS]} if bars else None
+
+
+def render_spec(spec: dict[str, Any]) -> bytes:
+    return _render(spec["title"], tuple((name, ratio, yoy) for name, ratio, yoy in spec["bars"]))
+
+
 def kpi_chart(progress: Sequence[Progress], *, title: str) -> bytes | None:
     """A PNG, or None when no KPI has a value this fiscal year yet."""
-    shown = tuple((p.kpi.name[:18], p.ratio, p.yoy) for p in progress if p.ratio is not None)[
-        :MAX_BARS
-    ]
-    return _render(title, shown) if shown else None
+    spec = chart_spec(progress, title=title)
+    return render_spec(spec) if spec else None
 
 
 # Many digests show the same numbers (everyone on an agreement, week after week until a value

@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.chart import render_spec
+from storage.db import read_only, transaction
 from storage.models import ChartImage
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -20,12 +23,31 @@ def chart_url(public_base_url: str, token: str) -> str:
     return f"{public_base_url.rstrip('/')}/charts/{token}.png"
 
 
-def store_chart(session: Session, png: bytes, *, alt: str, now: datetime) -> str:
-    """Keep the picture in the database (any web worker can serve it); returns its token."""
+def new_chart(spec: dict[str, Any], *, alt: str, now: datetime) -> dict[str, Any]:
+    """A chart row to insert: the picture is drawn on first use (`chart_png`)."""
     token = secrets.token_urlsafe(32)  # 256 bits: not guessable, not enumerable
-    session.add(ChartImage(token=token, png=png, alt=alt[:300], created_at=now))
-    session.flush()
-    return token
+    return {"token": token, "png": None, "spec": spec, "alt": alt[:300], "created_at": now}
+
+
+def chart_png(sessions: sessionmaker[Session], token: str) -> bytes | None:
+    """The picture behind `token`, drawn and kept the first time anyone asks (LINE fetching
+    it, the Slack upload): drawing is outside any transaction, keeping it is one UPDATE."""
+    with read_only(sessions) as session:
+        found = session.execute(
+            select(ChartImage.png, ChartImage.spec).where(ChartImage.token == token)
+        ).first()
+    if found is None:
+        return None
+    png, spec = found
+    if png is None and spec:
+        png = render_spec(spec)
+        with transaction(sessions) as session:
+            session.execute(
+                update(ChartImage)
+                .where(ChartImage.token == token, ChartImage.png.is_(None))
+                .values(png=png)
+            )
+    return png
 
 
 def charts_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
@@ -35,8 +57,7 @@ def charts_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
     def chart(token: str) -> Response:
         if not TOKEN.match(token):
             abort(404)
-        with sessions() as session:
-            png = session.scalar(select(ChartImage.png).where(ChartImage.token == token))
+        png = chart_png(sessions, token)
         if png is None:
             abort(404)
         response = Response(png, mimetype="image/png")

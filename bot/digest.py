@@ -7,7 +7,9 @@ weeks, and a KPI chart. A primary also learns which contacts on their side canno
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +18,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chart import kpi_chart
-from bot.charts_web import store_chart
+from bot.chart import chart_spec
+from bot.charts_web import new_chart
 from handlers.commands.due import KIND_LABELS
 from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
 from storage.due import agreements_of, due_for_agreements
@@ -28,7 +30,18 @@ from storage.progress import activities_between, term_summary
 from storage.reminder_items import running_on
 
 MAX_LINES = 6  # per section of a card; the rest is counted
-ChartCache = dict[tuple[tuple[int, ...], date], tuple[str | None, str]]
+CardRows = tuple[str, list[tuple[str, str]]]
+
+
+@dataclass
+class DigestCache:
+    """What one planning run's digests share: an agreement's card and KPI progress are the
+    same in its channel's digest and in each of its people's, and equal charts are one."""
+
+    cards: dict[int, CardRows] = field(default_factory=dict)
+    progress: dict[int, list[Progress]] = field(default_factory=dict)
+    charts: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # by content
+    new_charts: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
 
 
 def payload(
@@ -58,13 +71,13 @@ def agreement_digest(
     subject: str,
     now: datetime,
     tz: ZoneInfo,
-    charts: ChartCache,
+    cache: DigestCache,
 ) -> dict[str, Any]:
     today = now.astimezone(tz).date()
-    token, alt = _chart(session, [agreement], today=today, now=now, charts=charts)
+    token, alt = _chart(session, [agreement], today=today, now=now, cache=cache)
     return payload(
         f"{subject}\n{agreement.title}の1週間です。",
-        cards=[_card(session, agreement, today=today, tz=tz)],
+        cards=[_card(session, agreement, today=today, tz=tz, cache=cache)],
         image=token,
         image_alt=alt,
     )
@@ -77,7 +90,7 @@ def person_digest(
     subject: str,
     now: datetime,
     tz: ZoneInfo,
-    charts: ChartCache,
+    cache: DigestCache,
 ) -> dict[str, Any]:
     today = now.astimezone(tz).date()
     agreements = [
@@ -89,7 +102,7 @@ def person_digest(
         )
         if running_on(a, today)
     ]
-    token, alt = _chart(session, agreements, today=today, now=now, charts=charts)
+    token, alt = _chart(session, agreements, today=today, now=now, cache=cache)
     lines = [subject, f"{contact.name}さんが担当する協定{len(agreements)}件の1週間です。"]
     unreachable = _unreachable(session, contact, agreements)
     if unreachable:
@@ -98,21 +111,29 @@ def person_digest(
         lines += [f"・{u}" for u in unreachable]
     return payload(
         "\n".join(lines),
-        cards=[_card(session, a, today=today, tz=tz) for a in agreements],
+        cards=[_card(session, a, today=today, tz=tz, cache=cache) for a in agreements],
         image=token,
         image_alt=alt,
     )
 
 
 def _card(
-    session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo
-) -> tuple[str, list[tuple[str, str]]]:
+    session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo, cache: DigestCache
+) -> CardRows:
+    if agreement.id not in cache.cards:
+        cache.cards[agreement.id] = _new_card(session, agreement, today=today, tz=tz, cache=cache)
+    return cache.cards[agreement.id]
+
+
+def _new_card(
+    session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo, cache: DigestCache
+) -> CardRows:
     last_monday = today - timedelta(days=today.weekday() + 7)
     activities = activities_between(
         session, [agreement.id], last_monday, last_monday + timedelta(days=6)
     )
     done = [f"{fmt_date(a.occurred_on)} {a.title}{_counts(a.counts)}" for a in activities]
-    progress = [_progress_line(p) for p in _progress(session, [agreement], today)]
+    progress = [_progress_line(p) for p in _progress(session, [agreement], today, cache)]
     due = due_for_agreements(
         session, agreement_ids=[agreement.id], start=today, end=today + timedelta(days=13), tz=tz
     )
@@ -156,14 +177,24 @@ def _progress_line(p: Progress) -> str:
     return f"{k.name}：{current}／目標{fmt_number(k.target)}{k.unit} {bar(p.ratio)}{yoy}"
 
 
-def _progress(session: Session, agreements: Sequence[Agreement], today: date) -> list[Progress]:
-    kpis = list(
-        session.scalars(
-            select(Kpi).where(Kpi.agreement_id.in_([a.id for a in agreements])).order_by(Kpi.id)
+def _progress(
+    session: Session,
+    agreements: Sequence[Agreement],
+    today: date,
+    cache: DigestCache | None = None,
+) -> list[Progress]:
+    cache = cache if cache is not None else DigestCache()
+    missing = [a.id for a in agreements if a.id not in cache.progress]
+    if missing:
+        kpis = list(
+            session.scalars(select(Kpi).where(Kpi.agreement_id.in_(missing)).order_by(Kpi.id))
         )
-    )
-    found = progress_for(session, kpis, today)
-    return [found[k.id] for k in kpis]
+        found = progress_for(session, kpis, today)
+        for agreement_id in missing:
+            cache.progress[agreement_id] = []
+        for k in kpis:
+            cache.progress[k.agreement_id].append(found[k.id])
+    return sorted((p for a in agreements for p in cache.progress[a.id]), key=lambda p: p.kpi.id)
 
 
 def _chart(
@@ -172,18 +203,24 @@ def _chart(
     *,
     today: date,
     now: datetime,
-    charts: ChartCache,
+    cache: DigestCache,
 ) -> tuple[str | None, str]:
-    """One chart per set of agreements and day, shared by everyone who gets the same picture."""
-    key = (tuple(sorted(a.id for a in agreements)), today)
-    if key not in charts:
-        progress = _progress(session, agreements, today)
-        alt = "KPI達成率：" + "、".join(
-            f"{p.kpi.name} {p.ratio:.0%}" for p in progress if p.ratio is not None
-        )
-        png = kpi_chart(progress, title=f"KPI達成率（{fiscal_year(today)}年度）")
-        charts[key] = (store_chart(session, png, alt=alt, now=now) if png else None, alt)
-    return charts[key]
+    """One chart per picture, shared by everyone who gets the same one; drawn when first
+    shown (bot.charts_web.chart_png), so planning Monday's digests draws nothing."""
+    progress = _progress(session, agreements, today, cache)
+    alt = "KPI達成率：" + "、".join(
+        f"{p.kpi.name} {p.ratio:.0%}" for p in progress if p.ratio is not None
+    )
+    spec = chart_spec(progress, title=f"KPI達成率（{fiscal_year(today)}年度）")
+    content = json.dumps(spec, ensure_ascii=False, sort_keys=True)
+    if content not in cache.charts:
+        if spec is None:
+            cache.charts[content] = (None, alt)
+        else:
+            row = new_chart(spec, alt=alt, now=now)
+            cache.new_charts.append(row)
+            cache.charts[content] = (row["token"], alt)
+    return cache.charts[content]
 
 
 def _unreachable(session: Session, contact: Contact, agreements: Sequence[Agreement]) -> list[str]:

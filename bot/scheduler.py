@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.charts_web import chart_png
 from bot.delivery import Outcome, attempt_send
-from bot.digest import ChartCache, agreement_digest, payload, person_digest, review_summary
+from bot.digest import DigestCache, agreement_digest, payload, person_digest, review_summary
 from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
@@ -71,14 +72,20 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
         )
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
+        # Composing reads too (Monday's digests: thousands of cards), so it is done here; the
+        # write transaction below only inserts.
+        cache = DigestCache()
+        rows = [
+            _row(session, p, now=now, tz=tz, cache=cache)
+            for p in planned
+            if p.dedupe_key not in known
+        ]
     with transaction(sessions) as session:
         mark_planned(session, end)
-        fresh = [p for p in planned if p.dedupe_key not in known]
-        charts: ChartCache = {}
-        rows = [_row(session, p, now=now, tz=tz, charts=charts) for p in fresh]
-        inserted = insert_new(session, rows)
-        if charts:  # LINE fetches a chart when the digest arrives; a quarter later, nobody
+        if cache.new_charts:  # LINE fetches a chart when the digest arrives; a quarter later,
             session.execute(delete(ChartImage).where(ChartImage.created_at < now - CHART_KEEP))
+            session.execute(insert(ChartImage), cache.new_charts)  # nobody does
+        inserted = insert_new(session, rows)
     if inserted:
         log.info("planned %d notifications", inserted)
     return inserted
@@ -101,7 +108,7 @@ def due_now(planned: Sequence[Planned], now: datetime) -> list[Planned]:
 
 
 def _row(
-    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, charts: ChartCache
+    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, cache: DigestCache
 ) -> dict[str, Any]:
     return {
         "dedupe_key": p.dedupe_key,
@@ -112,7 +119,7 @@ def _row(
         "item_key": p.item_key,
         "agreement_key": p.agreement_key,
         "subject": p.subject[:300],
-        "payload": compose(session, p, now=now, tz=tz, charts=charts),
+        "payload": compose(session, p, now=now, tz=tz, cache=cache),
         "status": "pending",
         "attempts": 0,
         "send_at": p.send_at,
@@ -122,7 +129,7 @@ def _row(
 
 
 def compose(
-    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, charts: ChartCache
+    session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, cache: DigestCache
 ) -> dict[str, Any]:
     """The message of one notification, fixed at planning time so every retry is identical."""
     if p.kind == "digest":
@@ -130,11 +137,11 @@ def compose(
             agreement = session.scalar(select(Agreement).where(Agreement.key == p.agreement_key))
             assert agreement is not None
             return agreement_digest(
-                session, agreement, subject=p.subject, now=now, tz=tz, charts=charts
+                session, agreement, subject=p.subject, now=now, tz=tz, cache=cache
             )
         contact = session.scalar(select(Contact).where(Contact.key == p.recipient))
         assert contact is not None
-        return person_digest(session, contact, subject=p.subject, now=now, tz=tz, charts=charts)
+        return person_digest(session, contact, subject=p.subject, now=now, tz=tz, cache=cache)
     items = list(p.detail)
     ref = parse_item_key(p.item_key)
     if p.kind == "review" and ref is not None and ref.day is not None:
@@ -201,6 +208,8 @@ def deliver(
         stats.cancelled = len(settled)
         batches = _batches(session, [r for r in rows if r.id not in settled])
     for batch in batches:
+        if batch.platform == "slack":  # Slack gets the picture uploaded: drawn now if new
+            batch = _with_charts(sessions, batch)
         outcome = attempt_send(senders.get(batch.platform), batch)
         with transaction(sessions) as session:
             _record(session, batch, outcome, token=token, now=now, stats=stats)
@@ -220,7 +229,6 @@ def _batches(session: Session, rows: list[Outbox]) -> list[Batch]:
     for (platform, _address), members in fresh.items():
         for pack in _pack(platform, sorted(members, key=lambda r: (r.send_at, r.id))):
             groups[assign_batch(pack)] = pack
-    images = _images(session, [r for members in groups.values() for r in members])
     out = []
     for key, members in groups.items():
         members.sort(key=lambda r: (r.send_at, r.id))
@@ -234,7 +242,7 @@ def _batches(session: Session, rows: list[Outbox]) -> list[Batch]:
                 address=first.address,
                 attempt=max(r.attempts for r in members),
                 since=min(r.send_at for r in members) - timedelta(minutes=5),
-                notices=tuple(_notice(r.payload, images, first.platform) for r in members),
+                notices=tuple(_notice(r.payload) for r in members),
                 rows=len(members),
             )
         )
@@ -270,15 +278,14 @@ def _cost(platform: str, rows: list[Outbox]) -> int:
     return len(rows)
 
 
-def _images(session: Session, rows: list[Outbox]) -> dict[str, bytes]:
-    """Chart bytes for Slack uploads (LINE fetches them from the web app by token)."""
-    tokens = {r.payload.get("image") for r in rows if r.platform == "slack"} - {None}
-    if not tokens:
-        return {}
-    found = session.execute(
-        select(ChartImage.token, ChartImage.png).where(ChartImage.token.in_(tokens))
+def _with_charts(sessions: sessionmaker[Session], batch: Batch) -> Batch:
+    notices = tuple(
+        replace(n, reply=replace(n.reply, image_png=chart_png(sessions, n.image_token)))
+        if n.image_token
+        else n
+        for n in batch.notices
     )
-    return {token: png for token, png in found}
+    return replace(batch, notices=notices)
 
 
 def reply_of(data: dict[str, Any], png: bytes | None = None) -> Reply:
@@ -294,10 +301,8 @@ def reply_of(data: dict[str, Any], png: bytes | None = None) -> Reply:
     )
 
 
-def _notice(data: dict[str, Any], images: dict[str, bytes], platform: str) -> Notice:
-    token = data.get("image")
-    png = images.get(token) if token and platform == "slack" else None
-    return Notice(reply=reply_of(data, png), image_token=token if platform == "line" else None)
+def _notice(data: dict[str, Any]) -> Notice:
+    return Notice(reply=reply_of(data), image_token=data.get("image"))
 
 
 def _record(

@@ -29,19 +29,21 @@ MAX_ATTEMPTS = 8  # then the row is left `failed` for an operator (`renkei outbo
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert the rows whose dedupe key is new; returns how many were inserted.
 
-    ON CONFLICT DO NOTHING keeps it exact when two planners race on the same key."""
+    ON CONFLICT DO NOTHING keeps it exact when two planners race on the same key. Batched:
+    SQLAlchemy sends each chunk as multi-row INSERTs (insertmanyvalues), so Monday's thousands
+    of digests are a few round trips, not one per row."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
+    if module is None:  # pragma: no cover - other databases are not supported
+        stmt: Any = insert(Outbox)
+    else:
+        stmt = module.insert(Outbox).on_conflict_do_nothing()
     inserted = 0
-    for row in rows:
-        if module is None:  # pragma: no cover - other databases are not supported
-            stmt: Any = insert(Outbox).values(row)
-        else:
-            stmt = module.insert(Outbox).values(row).on_conflict_do_nothing()
+    for i in range(0, len(rows), 1000):
         # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-        inserted += session.execute(stmt.returning(Outbox.id)).first() is not None
+        inserted += len(session.scalars(stmt.returning(Outbox.id), rows[i : i + 1000]).all())
     return inserted
 
 

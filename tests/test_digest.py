@@ -141,3 +141,19 @@ def test_a_chart_slack_cannot_show_yet_becomes_a_link(app: Flask, platforms: Pla
     assert any("グラフ：<https://x/F" in t for t in texts)
     shown = platforms.counts()
     assert all(shown[(row.address, row.subject)] == 1 for row in digests(app).values())
+
+
+def test_planning_draws_no_chart_the_first_fetch_draws_and_keeps_it(demo: Flask) -> None:
+    r = demo.extensions["renkei"]
+    plan(r.sessions, now=MONDAY, tz=TOKYO)
+    with r.sessions() as s:
+        charts = s.execute(select(ChartImage.token, ChartImage.png, ChartImage.spec)).all()
+    assert charts and all(png is None and spec["bars"] for _t, png, spec in charts)
+    # equal pictures are one chart: fewer charts than digests that carry one
+    carrying = [d for d in digests(demo).values() if d.payload["image"]]
+    assert len({d.payload["image"] for d in carrying}) == len(charts) <= len(carrying)
+    token = charts[0][0]
+    first = demo.test_client().get(f"/charts/{token}.png")
+    with r.sessions() as s:
+        kept = s.scalar(select(ChartImage.png).where(ChartImage.token == token))
+    assert first.status_code == 200 and kept == first.data and kept.startswith(b"\x89PNG")

@@ -15,7 +15,8 @@ from storage.db import alembic_config, transaction
 from storage.events import claim_event
 from storage.fiscal import fiscal_year, period_end, period_label, period_start
 from storage.identities import create_invite, redeem_invite
-from storage.models import ChatIdentity, Contact, Organization, ProcessedEvent
+from storage.models import ChatIdentity, Contact, Organization, Outbox, ProcessedEvent
+from storage.outbox import insert_new
 
 
 def test_migrations_and_models_agree(database_url: str) -> None:
@@ -151,3 +152,36 @@ def test_a_long_read_does_not_hold_up_writers(app: Flask) -> None:
         assert pool.submit(write).result(timeout=5) is True
     with r.sessions() as s:
         assert s.scalar(select(ProcessedEvent.event_id)) == "during-read"
+
+
+def test_outbox_insert_new_inserts_each_dedupe_key_once_in_batches(app: Flask) -> None:
+    sessions = app.extensions["renkei"].sessions
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def row(key: str) -> dict[str, object]:
+        return {
+            "dedupe_key": key,
+            "recipient": "tanaka",
+            "platform": "local",
+            "address": "tanaka",
+            "kind": "meeting",
+            "item_key": "meeting:1",
+            "agreement_key": "minato-acme",
+            "subject": key,
+            "payload": {"text": key},
+            "status": "pending",
+            "attempts": 0,
+            "send_at": now,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+
+    first = [row(f"k{i}") for i in range(2_500)]  # three chunks
+    with transaction(sessions) as s:
+        assert insert_new(s, first) == 2_500
+    again = [row(f"k{i}") for i in range(2_400, 2_600)]  # 100 known, 100 new
+    with transaction(sessions) as s:
+        assert insert_new(s, again) == 100
+    with sessions() as s:
+        keys = list(s.scalars(select(Outbox.dedupe_key)))
+    assert len(keys) == len(set(keys)) == 2_600
