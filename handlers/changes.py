@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from handlers.context import Context
 from storage.models import ActionItem, Activity, Base, ChangeLog, KpiEntry, Meeting
 from storage.types import UTCDateTime
 
-UNDO_WINDOW = timedelta(minutes=10)
+UNDO_WINDOW = ChangeLog.undo_window
 TABLES: dict[str, type[Base]] = {
     "activity": Activity,
     "kpi_entry": KpiEntry,

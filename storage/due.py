@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from storage.fiscal import next_period, period_end, period_label, period_start
+from storage.fiscal import months_after, next_period, period_end, period_label, period_start
 from storage.models import ActionItem, Agreement, AgreementContact, Kpi, KpiEntry, Meeting
 
 # Missing KPI values older than this are history, not a to-do.
@@ -172,16 +172,26 @@ def kpi_periods_due(
     """
     last = current_term_end(agreement, hi) if until is None else until
     # The first period that can be due on or after `lo` ends at most entry_due_days before it.
-    first = period_start(
-        max(agreement.starts_on, lo - timedelta(days=kpi.entry_due_days)), kpi.period
-    )
+    begin = max(agreement.starts_on, lo - timedelta(days=kpi.entry_due_days))
+    return _periods_due(kpi.period, kpi.entry_due_days, begin, lo, hi, min(last, hi))
+
+
+# Thousands of KPIs share a period kind, a due rule and (agreements older than the window) a
+# beginning: the planner and the due query work each sequence out once.
+@functools.lru_cache(maxsize=65536)
+def _periods_due(
+    period: str, entry_due_days: int, begin: date, lo: date, hi: date, last: date
+) -> tuple[tuple[date, date], ...]:
+    out = []
+    first = period_start(begin, period)
     while first <= last:
-        due_on = period_end(first, kpi.period) + timedelta(days=kpi.entry_due_days)
+        due_on = period_end(first, period) + timedelta(days=entry_due_days)
         if due_on > hi:
             break
         if due_on >= lo:
-            yield first, due_on
-        first = next_period(first, kpi.period)
+            out.append((first, due_on))
+        first = next_period(first, period)
+    return tuple(out)
 
 
 def _first_period_bound(lo: date, entry_due_days: int) -> date:
@@ -202,7 +212,7 @@ def current_term_end(agreement: Agreement, today: date) -> date:
 def _rolled_term_end(ends_on: date, months: int, today: date) -> date:
     end = ends_on
     while end < today:
-        end = end + relativedelta(months=months)
+        end = months_after(end, months)
     return end
 
 

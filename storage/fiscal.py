@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
 FISCAL_START_MONTH = 4
+
+
+@functools.lru_cache(maxsize=65536)  # the planner asks it of every agreement on every tick
+def months_after(day: date, months: int) -> date:
+    """`day` plus whole months, clipped to the end of a shorter month (31 Jan + 1 → 28 Feb)."""
+    return day + relativedelta(months=months)
 
 
 def fiscal_year(day: date) -> int:

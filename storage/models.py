@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -303,7 +303,11 @@ class ChangeLog(Base):
     """What a contact wrote through chat, with the previous state, so `取消` can take it back."""
 
     __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_contact_created", "contact_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_change_log_contact_created", "contact_id", "created_at"),
+        Index("ix_change_log_created", "created_at"),  # the planner: what changed since
+    )
+    undo_window: ClassVar[timedelta] = timedelta(minutes=10)  # 取消 reaches this far back
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))

@@ -43,7 +43,9 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     inserted = 0
     for i in range(0, len(rows), 1000):
         # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-        inserted += len(session.scalars(stmt.returning(Outbox.id), rows[i : i + 1000]).all())
+        # On the connection: Core's executemany, not the ORM's bulk path (a third of the cost).
+        result = session.connection().execute(stmt.returning(Outbox.id), rows[i : i + 1000])
+        inserted += len(result.all())
     return inserted
 
 

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.business_days import OFFICE_OPENS, business_days_before, morning
 from storage.due import current_term_end, kpi_periods_due, notice_deadline
-from storage.fiscal import period_end, period_label
+from storage.fiscal import months_after, period_end, period_label
 from storage.ja_format import fmt_date, fmt_datetime, short_title
-from storage.models import ActionItem, Agreement, Meeting
+from storage.models import ActionItem, Agreement, KpiEntry, Meeting
 from storage.reminder_slots import Slot, chase_slots, end_of
 
 if TYPE_CHECKING:
@@ -88,7 +87,7 @@ def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occur
             if at in seen or at >= m.starts_at:
                 continue
             seen.add(at)
-            if not world.keeps(f"meeting:{m.id}", at, catch_up=True):
+            if not world.keeps(f"meeting:{m.id}", at):
                 continue
             out.append(
                 Occurrence(
@@ -113,7 +112,6 @@ def _chase(
     slots: Sequence[Slot],
     *,
     kind: str,
-    catch_up: bool = False,
     subject_of: dict[str, str],
     to: tuple[int, ...],
     overdue_copy: tuple[int, ...] = (),
@@ -124,13 +122,12 @@ def _chase(
 ) -> list[Occurrence]:
     """The nag-limited schedule of a chased item: `nag_limit` reminders, then one last note.
 
-    `escalate`: who also hears from the first overdue week on (kind escalation).
-    `catch_up`: see `World.keeps`."""
+    `escalate`: who also hears from the first overdue week on (kind escalation)."""
     limit = world.rules[a.id].nag_limit
     channels = slack_of(a)
     out = []
     for i, slot in enumerate(slots):
-        if not world.keeps(item_key, slot.at, catch_up=catch_up):
+        if not world.keeps(item_key, slot.at):
             if i == limit:
                 break
             continue
@@ -203,7 +200,7 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
     reach, ahead = world.behind(), world.ahead("action_item_days")
     items = session.scalars(
         select(ActionItem)
-        .where(ActionItem.agreement_id.in_(list(world.agreements)), ActionItem.done_at.is_(None))
+        .where(ActionItem.agreement_id.in_(world.scope), ActionItem.done_at.is_(None))
         .where(ActionItem.due_on >= lo - reach, ActionItem.due_on <= hi + ahead)
         .order_by(ActionItem.id)
     )
@@ -235,7 +232,6 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
             f"action_item:{item.id}",
             slots,
             kind="action_item",
-            catch_up=True,
             subject_of={
                 "lead": "【タスク 期限まであと{d}日】" + title,
                 "due": "【タスク 本日期限】" + title,
@@ -252,9 +248,12 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
 
 
 def kpi_occurrences(
-    world: World, kpis: Iterable[KpiRow], entered: set[tuple[int, date]], lo: date, hi: date
+    session: Session, world: World, kpis: Iterable[KpiRow], lo: date, hi: date
 ) -> list[Occurrence]:
-    out = []
+    # First the periods with a moment in the window, then which of those have a value: the
+    # entries read are those few periods', not years of them.
+    candidates = []
+    in_window: dict[tuple[object, ...], tuple[Sequence[Slot], bool]] = {}
     for kpi in kpis:
         a = world.agreements[kpi.agreement_id]
         rules = world.rules[a.id]
@@ -262,37 +261,65 @@ def kpi_occurrences(
         ahead = timedelta(days=max(kpi.entry_due_days, *rules.kpi_days, 0) + 7)
         until = current_term_end(a, hi) if a.renew_term_months else a.ends_on
         for first, due_on in kpi_periods_due(kpi, a, lo - reach, hi + ahead, until=until):
-            if (kpi.id, first) in entered:
-                continue
-            label = f"{kpi.name}（{period_label(first, kpi.period)}）"
-            due = fmt_date(due_on)
-            slots = chase_slots(
-                due_on,
-                rules.kpi_days,
-                rules.nag_limit + 1,
-                world.tz,
-                request=period_end(first, kpi.period) + timedelta(days=1),
-            )
-            out += _chase(
-                world,
-                a,
-                f"kpi_entry:{kpi.id}.{first:%Y%m%d}",
-                slots,
-                kind="kpi_entry",
-                subject_of={
-                    "request": f"【KPI入力のお願い】{label}の実績を入力してください（期限 {due}）",
-                    "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
-                    "due": f"【KPI入力 本日期限】{label}",
-                    "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
-                    "last": f"KPI未入力：{label}（期限 {due}）［{short_title(a.title)}］",
-                },
-                to=tuple(world.people(a.id, "primary")),
-                escalate=tuple(world.people(a.id, "secondary")),
-                last_to=tuple(world.people(a.id, "secondary")),
-                deadline=due_on,
-                detail=(f"協定：{a.title}", f"入力例：「KPI {kpi.name} 120」"),
-            )
+            schedule = (due_on, rules.kpi_days, rules.nag_limit + 1, first, kpi.period)
+            if schedule not in in_window:  # shared by every KPI due that day: checked once
+                slots = chase_slots(
+                    due_on,
+                    rules.kpi_days,
+                    rules.nag_limit + 1,
+                    world.tz,
+                    request=period_end(first, kpi.period) + timedelta(days=1),
+                )
+                in_window[schedule] = (slots, world.in_window(slot.at for slot in slots))
+            slots, wanted = in_window[schedule]
+            key = f"kpi_entry:{kpi.id}.{first:%Y%m%d}"
+            if wanted or key in world.whole:
+                candidates.append((kpi, a, first, due_on, slots, key))
+    entered = _entered(session, {(c[0].id, c[2]) for c in candidates})
+    out = []
+    for kpi, a, first, due_on, slots, key in candidates:
+        if (kpi.id, first) in entered:
+            continue
+        label = f"{kpi.name}（{period_label(first, kpi.period)}）"
+        due = fmt_date(due_on)
+        out += _chase(
+            world,
+            a,
+            key,
+            slots,
+            kind="kpi_entry",
+            subject_of={
+                "request": f"【KPI入力のお願い】{label}の実績を入力してください（期限 {due}）",
+                "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
+                "due": f"【KPI入力 本日期限】{label}",
+                "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
+                "last": f"KPI未入力：{label}（期限 {due}）［{short_title(a.title)}］",
+            },
+            to=tuple(world.people(a.id, "primary")),
+            escalate=tuple(world.people(a.id, "secondary")),
+            last_to=tuple(world.people(a.id, "secondary")),
+            deadline=due_on,
+            detail=(f"協定：{a.title}", f"入力例：「KPI {kpi.name} 120」"),
+        )
     return out
+
+
+def _entered(session: Session, periods: set[tuple[int, date]]) -> set[tuple[int, date]]:
+    """Which of these (KPI, period start) have a value."""
+    found: set[tuple[int, date]] = set()
+    pairs = sorted(periods)
+    for i in range(0, len(pairs), 500):  # keep the IN lists within every driver's limit
+        chunk = pairs[i : i + 500]
+        found |= {
+            (kpi_id, first)
+            for kpi_id, first in session.execute(
+                select(KpiEntry.kpi_id, KpiEntry.period_start).where(
+                    KpiEntry.kpi_id.in_({k for k, _ in chunk}),
+                    KpiEntry.period_start.in_({f for _, f in chunk}),
+                )
+            )
+        }
+    return found & periods
 
 
 def term_ends(a: Agreement, lo: date, hi: date, reach: int) -> list[date]:
@@ -303,7 +330,7 @@ def term_ends(a: Agreement, lo: date, hi: date, reach: int) -> list[date]:
     end = current_term_end(a, lo - timedelta(days=1))
     while end - timedelta(days=reach + (a.notice_days or 0)) <= hi:
         out.append(end)
-        end = end + relativedelta(months=a.renew_term_months)
+        end = months_after(end, a.renew_term_months)
     return out
 
 
@@ -314,6 +341,11 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
         reach = max([*rules.renewal_days, rules.review_days]) + 7
         for end in term_ends(a, lo, hi, reach):
             deadline = notice_deadline(a, end)
+            first = min(deadline or end, end) - timedelta(days=reach)
+            if not world.may_keep(f"renewal:{a.id}.{end:%Y%m%d}", first, end) and not (
+                world.whole and f"review:{a.id}.{end:%Y%m%d}" in world.whole
+            ):
+                continue
             everyone = tuple(world.people(a.id))
             item_key = f"renewal:{a.id}.{end:%Y%m%d}"
             for tag in sorted(set(rules.renewal_days), reverse=True):
@@ -377,7 +409,11 @@ def cadence_occurrences(world: World, latest: dict[tuple[int, str], datetime]) -
                 continue
             base = latest.get((a.id, kind))
             since = base.astimezone(world.tz).date() if base else a.starts_on
-            due_on = since + relativedelta(months=months)
+            due_on = months_after(since, months)
+            key = f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}"
+            last = due_on + timedelta(weeks=rules.nag_limit + 1)
+            if not world.may_keep(key, due_on - timedelta(days=rules.cadence_days), last):
+                continue
             name = MEETING_KINDS[kind]
             previous = f"前回 {fmt_date(since, year=True)}" if base else "まだ開催記録なし"
             text = f"{short_title(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_date(due_on, year=True)}ごろが目安）"
@@ -387,7 +423,7 @@ def cadence_occurrences(world: World, latest: dict[tuple[int, str], datetime]) -
             occurrences = _chase(
                 world,
                 a,
-                f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}",
+                key,
                 slots,
                 kind="cadence",
                 subject_of={
@@ -412,12 +448,15 @@ def dormancy_occurrences(world: World, a: Agreement, since: date) -> list[Occurr
     """No sign of life (activity, meeting, KPI value) for `dormancy_days`: nudge weekly."""
     rules = world.rules[a.id]
     first = since + timedelta(days=rules.dormancy_days)
+    key = f"dormancy:{a.id}.{since:%Y%m%d}"
+    if not world.may_keep(key, first, first + timedelta(weeks=rules.nag_limit + 1)):
+        return []
     slots = chase_slots(first, (), rules.nag_limit + 1, world.tz, due_leads=False)
     text = f"{short_title(a.title)}：最後の記録（{fmt_date(since, year=True)}）から{{n}}日、活動の記録がありません"
     occurrences = _chase(
         world,
         a,
-        f"dormancy:{a.id}.{since:%Y%m%d}",
+        key,
         slots,
         kind="dormancy",
         subject_of={

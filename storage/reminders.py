@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, func, or_, select
+from sqlalchemy.orm import Session, load_only
 
 from storage.business_days import OFFICE_OPENS, is_business_day
 from storage.ja_format import fmt_date, short_title
@@ -35,6 +35,7 @@ from storage.models import (
     Activity,
     Agreement,
     AgreementContact,
+    ChangeLog,
     ChatIdentity,
     Contact,
     Kpi,
@@ -69,6 +70,21 @@ KINDS = (
 )
 # How far around the window items are loaded: the longest schedule reaches this far.
 REACH = timedelta(days=400)
+PLANNED_COLUMNS = (
+    Agreement.key,
+    Agreement.title,
+    Agreement.starts_on,
+    Agreement.ends_on,
+    Agreement.renew_term_months,
+    Agreement.notice_days,
+    Agreement.steering_cadence_months,
+    Agreement.working_cadence_months,
+    Agreement.slack_channel,
+    Agreement.line_group,
+)
+# The furthest a reminder's business morning moves from its day: the year-end closure
+# (12/29–1/3) with the weekends around it.
+MARGIN = timedelta(days=10)
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,7 @@ class World:
     """What the rules need, loaded with a fixed number of queries."""
 
     tz: ZoneInfo
+    scope: ScalarSelect[int]  # the ids of `agreements`, as a subquery
     agreements: dict[int, Agreement]
     rules: dict[int, ReminderRules]
     roles: dict[int, list[Role]]
@@ -157,13 +174,33 @@ class World:
             ]
         return self._people[key]
 
-    def keeps(self, item_key: str, at: datetime, *, catch_up: bool = False) -> bool:
+    def may_keep(self, item_key: str, first: date, last: date) -> bool:
+        """Whether a schedule whose days span [first, last] can have a moment in the window
+        (checked before its moments are worked out; a business morning is never more than
+        MARGIN from its day)."""
+        if item_key in self.whole or self.start is None or self.end is None:
+            return True
+        since = self.start if self.recent is None else max(self.start, self.recent)
+        return (
+            first - MARGIN <= self.end.astimezone(self.tz).date()
+            and last + MARGIN >= since.astimezone(self.tz).date()
+        )
+
+    def in_window(self, moments: Iterable[datetime]) -> bool:
+        """Whether any of an agreement-wide schedule's moments is new in the window."""
+        if self.start is None or self.end is None:
+            return True
+        since = self.start if self.recent is None else max(self.start, self.recent)
+        return any(since <= at < self.end for at in moments)
+
+    def keeps(self, item_key: str, at: datetime) -> bool:
         """Whether a builder needs the moment `at` of this item: a tick's cost then follows
         what is due in its window, not every schedule's whole year."""
         if item_key in self.whole or self.start is None or self.end is None:
             return True
-        since = self.start if catch_up or self.recent is None else max(self.start, self.recent)
-        return since <= at < self.end
+        if self.recent is None or item_key in self.fresh:
+            return self.start <= at < self.end
+        return max(self.start, self.recent) <= at < self.end
 
     def side_of(self, contact_id: int) -> int:
         return self.contacts[contact_id].organization_id
@@ -189,6 +226,7 @@ def plan_notifications(
     world = load_world(session, tz=tz, lo=lo, hi=hi)
     world.start, world.end, world.recent = start, end, recent
     world.whole = _snoozed_items(session, start)
+    world.fresh = _written_since(session, recent) if recent is not None else frozenset()
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, world.states, tz)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
@@ -197,6 +235,20 @@ def plan_notifications(
     planned += _digests(world, lo, hi)
     planned = [p for p in planned if start <= p.send_at < end]
     return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
+
+
+def _written_since(session: Session, since: datetime) -> frozenset[str]:
+    """Meetings and action items added, changed or restored by 取消 since `since` (every chat
+    write goes through the change log; an imported file forgets the planner's mark)."""
+    return frozenset(
+        f"{table}:{row_id}"
+        for table, row_id, created, undone in session.execute(
+            select(ChangeLog.table, ChangeLog.row_id, ChangeLog.created_at, ChangeLog.undone_at)
+            .where(ChangeLog.table.in_(("meeting", "action_item")))
+            .where(ChangeLog.created_at >= since - ChangeLog.undo_window)
+        )
+        if created >= since or (undone is not None and undone >= since)
+    )
 
 
 def _snoozed_items(session: Session, start: datetime) -> frozenset[str]:
@@ -212,14 +264,21 @@ def _snoozed_items(session: Session, start: datetime) -> frozenset[str]:
 
 
 def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
+    in_reach = (
+        Agreement.starts_on <= hi + REACH,
+        or_(Agreement.renew_term_months > 0, Agreement.ends_on >= lo - REACH),
+    )
     agreements = {
         a.id: a
         for a in session.scalars(
-            select(Agreement).where(Agreement.starts_on <= hi + REACH).order_by(Agreement.id)
+            select(Agreement)
+            .options(load_only(*PLANNED_COLUMNS))  # not the JSON of fields and notes
+            .where(*in_reach)
+            .order_by(Agreement.id)
         )
-        if a.renew_term_months or a.ends_on >= lo - REACH
     }
-    ids = list(agreements)
+    # A subquery, not ten thousand bound ids, in every query of the run.
+    ids = select(Agreement.id).where(*in_reach).scalar_subquery()
     settings = {
         s.agreement_id: s.settings
         for s in session.scalars(
@@ -238,7 +297,7 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         .order_by(AgreementContact.agreement_id, AgreementContact.role, AgreementContact.id)
     ):
         roles.setdefault(agreement_id, []).append(Role(*role))
-    contact_ids = {r.contact_id for rs in roles.values() for r in rs}
+    contact_ids = select(AgreementContact.contact_id).where(AgreementContact.agreement_id.in_(ids))
     contacts = {
         contact_id: Person(*person)
         for contact_id, *person in session.execute(
@@ -257,8 +316,9 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         identities[contact_id] = (platform, external_id)
     return World(
         tz=tz,
+        scope=ids,
         agreements=agreements,
-        rules={i: rules_from(settings.get(i)) for i in ids},
+        rules={i: rules_from(settings.get(i)) for i in agreements},
         roles=roles,
         contacts=contacts,
         identities=identities,
@@ -266,9 +326,9 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
 
 
 def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list[Occurrence]:
-    ids = list(world.agreements)
-    if not ids:
+    if not world.agreements:
         return []
+    ids = world.scope
     tz = world.tz
     around = max(world.ahead("meeting_days"), 3 * world.ahead("meeting_business_days"))
     meetings = list(
@@ -300,26 +360,11 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
     }
     # The agreement-wide schedules start where the previous tick's window ended.
     recent = lo if world.recent is None else max(lo, world.recent.astimezone(tz).date())
-    kpis = [
-        KpiRow(*row)
-        for row in session.execute(
-            select(Kpi.id, Kpi.agreement_id, Kpi.name, Kpi.period, Kpi.entry_due_days)
-            .where(Kpi.agreement_id.in_(ids))
-            .order_by(Kpi.id)
-        )
-    ]
-    # A period due in the KPIs' reach began at most a year (the longest period) before it.
-    first_period = (
-        recent - world.behind() - timedelta(days=366 + max([k.entry_due_days for k in kpis] or [0]))
-    )
-    entered = {
-        (kpi_id, first)
-        for kpi_id, first in session.execute(
-            select(KpiEntry.kpi_id, KpiEntry.period_start).where(
-                KpiEntry.kpi_id.in_([k.id for k in kpis]), KpiEntry.period_start >= first_period
-            )
-        )
-    }
+    kpis: list[KpiRow] = session.execute(  # type: ignore[assignment] # rows, by attribute
+        select(Kpi.id, Kpi.agreement_id, Kpi.name, Kpi.period, Kpi.entry_due_days)
+        .where(Kpi.agreement_id.in_(ids))
+        .order_by(Kpi.id)
+    ).all()
     last_entry: dict[int, datetime] = dict(
         session.execute(
             select(Kpi.agreement_id, func.max(KpiEntry.entered_at))
@@ -338,7 +383,7 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
     out: list[Occurrence] = []
     out += meeting_occurrences(world, meetings)
     out += action_item_occurrences(session, world, lo, hi)
-    out += kpi_occurrences(world, kpis, entered, recent, hi)
+    out += kpi_occurrences(session, world, kpis, recent, hi)
     out += renewal_occurrences(world, recent, hi)
     out += cadence_occurrences(world, latest_meeting)
     meetings_by_agreement: dict[int, list[datetime]] = {}  # grouped once: no agreements² scan

@@ -14,10 +14,11 @@ from config.demo import DEMO_FILE, render_demo
 from storage.agreement_file import parse_agreement_file
 from storage.db import transaction
 from storage.importer import import_agreements
-from storage.models import Agreement, Meeting, Outbox
+from storage.models import ChangeLog, Meeting, Outbox
 from storage.plan_mark import mark_planned, planned_until
 from storage.reminders import plan_notifications
 from tests.conftest import NOW, TODAY, TOKYO
+from tests.support import Clock, say
 
 
 def ticks(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
@@ -59,29 +60,44 @@ def test_ticks_from_the_mark_lose_nothing_the_whole_look_back_plans(demo: Flask)
     assert {"digest", "kpi_entry", "action_item", "renewal"} <= kinds, kinds
 
 
-def test_a_meeting_added_after_its_reminder_moment_is_still_caught_up(demo: Flask) -> None:
+def test_a_meeting_added_after_its_reminder_moment_is_still_caught_up(
+    demo: Flask, clock: Clock
+) -> None:
     sessions = demo.extensions["renkei"].sessions
     morning = datetime(2026, 12, 1, 8, 55, tzinfo=TOKYO)  # a Tuesday
     plan(sessions, now=morning, tz=TOKYO)  # plans 09:00, and marks it done
-    with transaction(sessions) as s:
-        agreement = s.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
-        assert agreement is not None
-        s.add(
-            Meeting(
-                agreement_id=agreement.id,
-                kind="working",
-                title="臨時 実務者会議",
-                starts_at=datetime(2026, 12, 2, 14, tzinfo=TOKYO),
-                place="市役所",
-                cancelled=False,
-            )
-        )
+    clock.now = morning.replace(hour=10)
+    reply = say(demo, "tanaka", "会議 12/2 14:00 臨時会議 市役所")
+    assert "臨時会議" in reply.as_text()
     plan(sessions, now=morning.replace(hour=10, minute=30), tz=TOKYO)
     with sessions() as s:
-        late = s.scalars(select(Outbox).where(Outbox.subject.contains("臨時 実務者会議"))).all()
+        late = s.scalars(select(Outbox).where(Outbox.subject.contains("臨時会議"))).all()
     # "the next business day is the meeting", due at 09:00, caught up at 10:30 for everyone
     assert late and {r.subject.split("】")[0] for r in late} == {"【次の営業日は会議です"}
     assert {r.send_at for r in late} == {morning.replace(hour=9, minute=0)}
+    assert {r.recipient for r in late} == {"tanaka", "suzuki", "sato", "ito"}
+
+
+def test_a_meeting_cancelled_and_restored_by_undo_is_caught_up(demo: Flask, clock: Clock) -> None:
+    sessions = demo.extensions["renkei"].sessions
+    clock.now = datetime(2026, 12, 8, 17, tzinfo=TOKYO)
+    with sessions() as s:
+        eighth = s.scalar(select(Meeting.id).where(Meeting.title.contains("第8回")))
+    # the 12/10 meeting, cancelled the day before its last reminder
+    assert "中止" in say(demo, "tanaka", f"会議 中止 {eighth}").as_text()
+    plan(sessions, now=datetime(2026, 12, 9, 8, 55, tzinfo=TOKYO), tz=TOKYO)
+    with sessions() as s:
+        assert not s.scalars(select(Outbox).where(Outbox.subject.contains("第8回"))).all()
+    clock.now = datetime(2026, 12, 9, 10, 0, tzinfo=TOKYO)
+    cancelled_at = datetime(2026, 12, 9, 9, 55, tzinfo=TOKYO)
+    with transaction(sessions) as s:  # the cancel was made five minutes ago, within 取消's reach
+        for entry in s.scalars(select(ChangeLog)):
+            entry.created_at = cancelled_at
+    assert "取り消し" in say(demo, "tanaka", "取消").as_text()
+    plan(sessions, now=datetime(2026, 12, 9, 10, 5, tzinfo=TOKYO), tz=TOKYO)
+    with sessions() as s:
+        back = s.scalars(select(Outbox).where(Outbox.subject.contains("第8回"))).all()
+    assert back and {r.subject.split("】")[0] for r in back} == {"【次の営業日は会議です"}
 
 
 def test_importing_a_file_forgets_the_mark(demo: Flask) -> None:

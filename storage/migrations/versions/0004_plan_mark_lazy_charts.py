@@ -1,4 +1,4 @@
-"""plan mark (where the last planning window ended); charts drawn on first use
+"""plan mark (where the last planning window ended), change log by time; charts drawn on first use
 
 Revision ID: 0004
 Revises: 0003
@@ -29,10 +29,12 @@ def upgrade() -> None:
     with op.batch_alter_table("chart_image") as batch:
         batch.alter_column("png", existing_type=sa.LargeBinary(), nullable=True)
         batch.add_column(sa.Column("spec", sa.JSON(), nullable=True))
+    op.create_index("ix_change_log_created", "change_log", ["created_at"])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_change_log_created", table_name="change_log")
     op.execute("DELETE FROM chart_image WHERE png IS NULL")
     with op.batch_alter_table("chart_image") as batch:
         batch.drop_column("spec")
