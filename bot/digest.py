@@ -22,11 +22,11 @@ from bot.chart import chart_spec
 from bot.charts_web import new_chart
 from handlers.commands.due import KIND_LABELS
 from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
-from storage.due import agreements_of, due_for_agreements
+from storage.due import DueItem, agreements_of, due_for_agreements
 from storage.fiscal import fiscal_year
 from storage.kpi_progress import Progress, progress_for
-from storage.models import Agreement, AgreementContact, ChatIdentity, Contact, Kpi
-from storage.progress import activities_between, term_summary
+from storage.models import Activity, Agreement, AgreementContact, ChatIdentity, Contact, Kpi
+from storage.progress import term_summary
 from storage.reminder_items import running_on
 
 MAX_LINES = 6  # per section of a card; the rest is counted
@@ -121,31 +121,90 @@ def _card(
     session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo, cache: DigestCache
 ) -> CardRows:
     if agreement.id not in cache.cards:
-        cache.cards[agreement.id] = _new_card(session, agreement, today=today, tz=tz, cache=cache)
+        prepare_cards(session, [agreement], today=today, tz=tz, cache=cache)
     return cache.cards[agreement.id]
 
 
-def _new_card(
-    session: Session, agreement: Agreement, *, today: date, tz: ZoneInfo, cache: DigestCache
-) -> CardRows:
-    last_monday = today - timedelta(days=today.weekday() + 7)
-    activities = activities_between(
-        session, [agreement.id], last_monday, last_monday + timedelta(days=6)
-    )
-    done = [f"{fmt_date(a.occurred_on)} {a.title}{_counts(a.counts)}" for a in activities]
-    progress = [_progress_line(p) for p in _progress(session, [agreement], today, cache)]
-    due = due_for_agreements(
-        session, agreement_ids=[agreement.id], start=today, end=today + timedelta(days=13), tz=tz
-    )
-    overdue = [_due_line(i.kind, i.title, i.on, None, tz) for i in due if i.overdue]
-    ahead = [_due_line(i.kind, i.title, i.on, i.at, tz) for i in due if not i.overdue]
-    rows = [
-        ("先週の活動", _lines(done, "記録なし")),
-        (f"KPI（{fiscal_year(today)}年度）", _lines(progress, "KPIなし")),
-        ("期限超過", _lines(overdue, "なし")),
-        ("今後2週間", _lines(ahead, "なし")),
+def prepare_digests(
+    session: Session,
+    agreement_keys: set[str],
+    people: set[str],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    cache: DigestCache,
+) -> None:
+    """Before composing a run's digests: the cards of every agreement they will show."""
+    if not agreement_keys and not people:
+        return
+    today = now.astimezone(tz).date()
+    ids: set[int] = set()
+    keys, persons = sorted(agreement_keys), sorted(people)
+    for i in range(0, max(len(keys), len(persons)), 2000):  # bounded IN lists
+        ids |= set(
+            session.scalars(select(Agreement.id).where(Agreement.key.in_(keys[i : i + 2000])))
+        )
+        ids |= set(
+            session.scalars(
+                select(AgreementContact.agreement_id)
+                .join(Contact, Contact.id == AgreementContact.contact_id)
+                .where(Contact.key.in_(persons[i : i + 2000]))
+            )
+        )
+    agreements = [
+        a
+        for a in session.scalars(select(Agreement).where(Agreement.id.in_(sorted(ids))))
+        if running_on(a, today)
     ]
-    return short_title(agreement.title), rows
+    prepare_cards(session, agreements, today=today, tz=tz, cache=cache)
+
+
+def prepare_cards(
+    session: Session,
+    agreements: Sequence[Agreement],
+    *,
+    today: date,
+    tz: ZoneInfo,
+    cache: DigestCache,
+) -> None:
+    """The cards of many agreements with a few queries (Monday: every agreement's card is in
+    its channel's digest and in each of its people's)."""
+    agreements = [a for a in agreements if a.id not in cache.cards]
+    if not agreements:
+        return
+    ids = [a.id for a in agreements]
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    done: dict[int, list[str]] = {i: [] for i in ids}
+    for a in session.scalars(
+        select(Activity)
+        .where(
+            Activity.agreement_id.in_(ids),
+            Activity.occurred_on >= last_monday,
+            Activity.occurred_on <= last_monday + timedelta(days=6),
+        )
+        .order_by(Activity.occurred_on, Activity.id)
+    ):
+        done[a.agreement_id].append(f"{fmt_date(a.occurred_on)} {a.title}{_counts(a.counts)}")
+    _progress(session, agreements, today, cache)
+    due: dict[str, list[DueItem]] = {a.key: [] for a in agreements}
+    for item in due_for_agreements(
+        session, agreement_ids=ids, start=today, end=today + timedelta(days=13), tz=tz
+    ):
+        due[item.agreement_key].append(item)
+    for agreement in agreements:
+        items = due[agreement.key]
+        progress = [_progress_line(p) for p in cache.progress[agreement.id]]
+        overdue = [_due_line(i.kind, i.title, i.on, None, tz) for i in items if i.overdue]
+        ahead = [_due_line(i.kind, i.title, i.on, i.at, tz) for i in items if not i.overdue]
+        cache.cards[agreement.id] = (
+            short_title(agreement.title),
+            [
+                ("先週の活動", _lines(done[agreement.id], "記録なし")),
+                (f"KPI（{fiscal_year(today)}年度）", _lines(progress, "KPIなし")),
+                ("期限超過", _lines(overdue, "なし")),
+                ("今後2週間", _lines(ahead, "なし")),
+            ],
+        )
 
 
 def _lines(lines: list[str], empty: str) -> str:

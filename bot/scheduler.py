@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.charts_web import chart_png
 from bot.delivery import Outcome, attempt_send
-from bot.digest import DigestCache, agreement_digest, payload, person_digest, review_summary
+from bot.digest import (
+    DigestCache,
+    agreement_digest,
+    payload,
+    person_digest,
+    prepare_digests,
+    review_summary,
+)
 from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
@@ -75,11 +82,17 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
         # Composing reads too (Monday's digests: thousands of cards), so it is done here; the
         # write transaction below only inserts.
         cache = DigestCache()
-        rows = [
-            _row(session, p, now=now, tz=tz, cache=cache)
-            for p in planned
-            if p.dedupe_key not in known
-        ]
+        fresh = [p for p in planned if p.dedupe_key not in known]
+        digests = [p for p in fresh if p.kind == "digest"]
+        prepare_digests(
+            session,
+            {p.agreement_key for p in digests if p.agreement_key is not None},
+            {p.recipient for p in digests if p.agreement_key is None},
+            now=now,
+            tz=tz,
+            cache=cache,
+        )
+        rows = [_row(session, p, now=now, tz=tz, cache=cache) for p in fresh]
     with transaction(sessions) as session:
         mark_planned(session, end)
         if cache.new_charts:  # LINE fetches a chart when the digest arrives; a quarter later,
