@@ -168,10 +168,21 @@ def prepare_cards(
     cache: DigestCache,
 ) -> None:
     """The cards of many agreements with a few queries (Monday: every agreement's card is in
-    its channel's digest and in each of its people's)."""
+    its channel's digest and in each of its people's), a thousand agreements at a time so the
+    rows read for them are never all in memory at once."""
     agreements = [a for a in agreements if a.id not in cache.cards]
-    if not agreements:
-        return
+    for i in range(0, len(agreements), 1000):
+        _prepare_cards(session, agreements[i : i + 1000], today=today, tz=tz, cache=cache)
+
+
+def _prepare_cards(
+    session: Session,
+    agreements: Sequence[Agreement],
+    *,
+    today: date,
+    tz: ZoneInfo,
+    cache: DigestCache,
+) -> None:
     ids = [a.id for a in agreements]
     last_monday = today - timedelta(days=today.weekday() + 7)
     done: dict[int, list[str]] = {i: [] for i in ids}

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=8)  # catch-up reach after downtime (a long holiday and more)
 AHEAD = timedelta(minutes=10)  # planned a little early, so the deliverer sends on the minute
 CHART_KEEP = timedelta(days=90)
+CHUNK = 2000  # outbox rows composed and inserted at a time
 LINE_CAPACITY = 5  # message objects per push
 SLACK_CAPACITY = 50  # blocks per message
 
@@ -62,9 +63,12 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     outbox yet. Re-running is a no-op (unique dedupe key); after downtime it catches up, still
     once: of an item's missed reminders to a person only the latest is sent, and nothing whose
     moment has passed (a meeting that began, a deadline gone by) is sent late."""
-    # The long computation reads only; the write transaction that follows is short (compose
-    # and insert), so on SQLite chat messages are not kept waiting behind a whole tick.
+    # Computing and composing only read; the writes are short transactions of a chunk of rows
+    # each, so on SQLite chat messages are not kept waiting behind a whole tick, and Monday's
+    # thousands of digests are never all in memory at once. The mark moves last: a run stopped
+    # halfway is run again by the next tick, and the unique keys skip what it had inserted.
     start, end = now - LOOKBACK, now + AHEAD
+    inserted = 0
     with read_only(sessions) as session:
         mark = planned_until(session)
         planned = plan_notifications(
@@ -79,10 +83,9 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
         )
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
-        # Composing reads too (Monday's digests: thousands of cards), so it is done here; the
-        # write transaction below only inserts.
-        cache = DigestCache()
         fresh = [p for p in planned if p.dedupe_key not in known]
+        del planned, known
+        cache = DigestCache()
         digests = [p for p in fresh if p.kind == "digest"]
         prepare_digests(
             session,
@@ -92,13 +95,17 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
             tz=tz,
             cache=cache,
         )
-        rows = [_row(session, p, now=now, tz=tz, cache=cache) for p in fresh]
+        for i in range(0, len(fresh), CHUNK):
+            rows = [_row(session, p, now=now, tz=tz, cache=cache) for p in fresh[i : i + CHUNK]]
+            with transaction(sessions) as writer:
+                if cache.new_charts:
+                    writer.execute(insert(ChartImage), cache.new_charts)
+                    cache.new_charts.clear()
+                inserted += insert_new(writer, rows)
     with transaction(sessions) as session:
         mark_planned(session, end)
-        if cache.new_charts:  # LINE fetches a chart when the digest arrives; a quarter later,
+        if cache.charts:  # LINE fetches a chart when the digest arrives; a quarter later, nobody
             session.execute(delete(ChartImage).where(ChartImage.created_at < now - CHART_KEEP))
-            session.execute(insert(ChartImage), cache.new_charts)  # nobody does
-        inserted = insert_new(session, rows)
     if inserted:
         log.info("planned %d notifications", inserted)
     return inserted
