@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,6 +34,7 @@ class Renkei:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
     inbound: Inbound
+    line_replies: Executor | None = None  # where LINE answers are sent from (bot.line)
 
 
 def utc_now() -> datetime:
@@ -45,6 +46,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     slack_executor: Executor | None = None,
+    line_executor: Executor | None = None,
 ) -> Flask:
     settings = settings or load_settings()
     logging.basicConfig(
@@ -55,13 +57,25 @@ def create_app(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     inbound = Inbound(sessions=sessions, tz=settings.tz, clock=clock)
-    app.extensions["renkei"] = Renkei(settings, engine, sessions, clock, inbound)
+    # Pending LINE replies are still sent at a worker's exit: the pool's threads are joined.
+    line_replies = (
+        (line_executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="line-reply"))
+        if settings.line_enabled
+        else None
+    )
+    app.extensions["renkei"] = Renkei(settings, engine, sessions, clock, inbound, line_replies)
 
     off = []
     if settings.line_enabled:
         api = line_api(settings.line_api_endpoint, settings.line_channel_access_token)
+        assert line_replies is not None
         app.register_blueprint(
-            line_blueprint(channel_secret=settings.line_channel_secret, api=api, inbound=inbound)
+            line_blueprint(
+                channel_secret=settings.line_channel_secret,
+                api=api,
+                inbound=inbound,
+                replies=line_replies,
+            )
         )
     else:
         off.append("LINE (set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)")

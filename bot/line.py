@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from flask import Blueprint, Response, jsonify, request
 from linebot.v3 import WebhookParser
@@ -27,7 +28,7 @@ from linebot.v3.webhooks import (
 
 from bot.inbound import Inbound
 from bot.render_line import to_line_messages
-from handlers.messages import Incoming
+from handlers.messages import Incoming, Reply
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,12 @@ def line_api(endpoint: str, access_token: str) -> MessagingApi:
     return MessagingApi(ApiClient(Configuration(host=endpoint, access_token=access_token)))
 
 
-def line_blueprint(*, channel_secret: str, api: MessagingApi, inbound: Inbound) -> Blueprint:
+def line_blueprint(
+    *, channel_secret: str, api: MessagingApi, inbound: Inbound, replies: Executor
+) -> Blueprint:
+    """`replies`: where answers are sent from, once the event is applied and committed. The
+    200 does not wait for LINE's API (LINE asks bots to answer webhooks promptly), and a slow
+    API round trip does not hold a web worker, as Bolt's listener threads do for Slack."""
     parser = WebhookParser(channel_secret)
     bp = Blueprint("line", __name__)
 
@@ -56,20 +62,23 @@ def line_blueprint(*, channel_secret: str, api: MessagingApi, inbound: Inbound) 
             log.warning("LINE webhook: signed body of the wrong shape refused")
             return jsonify(error="malformed body"), 400
         for event in events:
-            _handle(event, api, inbound)
+            _handle(event, api, inbound, replies)
         return jsonify(status="ok"), 200
 
     return bp
 
 
-def _handle(event: Event, api: MessagingApi, inbound: Inbound) -> None:
+def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor) -> None:
     incoming = to_incoming(event)
     reply_token = getattr(event, "reply_token", None)
     if incoming is None or not reply_token:
         return
     reply = inbound.handle(incoming, event_id=event.webhook_event_id)
-    if reply is None:
-        return
+    if reply is not None:
+        replies.submit(_send_reply, api, reply_token, reply, event.webhook_event_id)
+
+
+def _send_reply(api: MessagingApi, reply_token: str, reply: Reply, event_id: str) -> None:
     try:
         api.reply_message(
             ReplyMessageRequest(replyToken=reply_token, messages=to_line_messages(reply))
@@ -78,9 +87,9 @@ def _handle(event: Event, api: MessagingApi, inbound: Inbound) -> None:
         # The reply token is single-use and short-lived; nothing to retry. Say so in the log.
         log.error("LINE reply failed: status %s, body %s", exc.status, exc.body)
     except Exception:
-        # The event is already applied and acknowledged; a failed answer must not turn into a
-        # 500, which would make LINE redeliver an event we will (rightly) ignore.
-        log.exception("LINE reply failed for event %s", event.webhook_event_id)
+        # The event is already applied and acknowledged: a failed answer is logged, not raised
+        # (a thread of the pool; there is no request left to fail).
+        log.exception("LINE reply failed for event %s", event_id)
 
 
 def to_incoming(event: Event) -> Incoming | None:

@@ -148,7 +148,12 @@ def executor() -> Iterator[RecordingExecutor]:
 
 @pytest.fixture
 def app(settings: Settings, clock: Clock, executor: RecordingExecutor) -> Iterator[Flask]:
-    flask_app = create_app(settings, clock=clock, slack_executor=executor)  # type: ignore[arg-type]
+    flask_app = create_app(
+        settings,
+        clock=clock,
+        slack_executor=executor,  # type: ignore[arg-type]
+        line_executor=executor,  # type: ignore[arg-type]
+    )
     flask_app.testing = True
     yield flask_app
     flask_app.extensions["renkei"].engine.dispose()

@@ -116,9 +116,14 @@ def line_body(*events: dict[str, Any]) -> str:
 
 
 def post_line(client: Any, body: str, signature: str | None = None) -> Any:
+    """Post to the LINE webhook, then wait until the replies it started have been sent."""
     headers = {"Content-Type": "application/json"}
     headers["X-Line-Signature"] = line_signature(body) if signature is None else signature
-    return client.post("/line/webhook", data=body.encode(), headers=headers)
+    response = client.post("/line/webhook", data=body.encode(), headers=headers)
+    replies = client.application.extensions["renkei"].line_replies
+    if isinstance(replies, RecordingExecutor):
+        replies.drain()
+    return response
 
 
 def slack_event_body(event: dict[str, Any], *, event_id: str) -> str:

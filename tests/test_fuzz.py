@@ -229,7 +229,11 @@ def post_line_raw(app: Flask, body: str, signature: str | None) -> Any:
     headers = {"Content-Type": "application/json"}
     if signature is not None:
         headers["X-Line-Signature"] = signature
-    return app.test_client().post("/line/webhook", data=body.encode(), headers=headers)
+    response = app.test_client().post("/line/webhook", data=body.encode(), headers=headers)
+    replies = app.extensions["renkei"].line_replies
+    if isinstance(replies, RecordingExecutor):
+        replies.drain()  # whatever it answers has reached the stub before anything is counted
+    return response
 
 
 # --- signed but arbitrary: never a 500 ----------------------------------------------------

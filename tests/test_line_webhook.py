@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
+from werkzeug import Request, Response
 
+from bot.app import create_app
+from config import Settings
+from config.demo import DEMO_FILE, render_demo
+from storage.agreement_file import AgreementFile, parse_agreement_file
 from storage.db import transaction
 from storage.identities import create_invite
+from storage.importer import import_agreements
 from storage.models import Activity, ChatIdentity, Contact, ProcessedEvent
-from tests.support import LINE_TOKEN, line_body, line_text_event, link_account, post_line
+from tests.conftest import NOW, TODAY, TOKYO
+from tests.support import (
+    LINE_TOKEN,
+    Clock,
+    line_body,
+    line_signature,
+    line_text_event,
+    link_account,
+    post_line,
+)
 
 SENT = {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
 
 # LINE's documented signature vector (empty events, as the console's "Verify" button sends).
 VECTOR_BODY = '{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
 VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
+
+
+def demo_data() -> AgreementFile:
+    return parse_agreement_file(render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY))
 
 
 def link_line(app: Flask, contact_key: str, user_id: str) -> None:
@@ -205,3 +226,43 @@ def test_a_body_over_one_megabyte_is_refused(app: Flask) -> None:
     body = line_body(line_text_event("x" * (1024 * 1024), user_id="U", event_id="big"))
     res = post_line(app.test_client(), body)
     assert res.status_code == 413
+
+
+def test_the_webhook_answers_200_before_the_reply_goes_out(
+    settings: Settings, line_api: HTTPServer, clock: Clock
+) -> None:
+    # The production path: a real thread pool sends replies once the event is committed, so
+    # LINE's API being slow (here: held until released) keeps no web worker waiting.
+    released, reached = threading.Event(), threading.Event()
+
+    def slow_reply(request: Request) -> Response:
+        reached.set()
+        released.wait(timeout=10)
+        return Response(json.dumps(SENT), content_type="application/json")
+
+    line_api.expect_request("/v2/bot/message/reply", method="POST").respond_with_handler(slow_reply)
+    pool = ThreadPoolExecutor(max_workers=2)
+    app = create_app(settings, clock=clock, line_executor=pool)
+    try:
+        with transaction(app.extensions["renkei"].sessions) as s:
+            import_agreements(s, demo_data(), tz=TOKYO, now=NOW)
+        link_line(app, "tanaka", "Utanaka")
+        body = line_body(
+            line_text_event("活動 今日 防災訓練 参加者45名", user_id="Utanaka", event_id="ev-async")
+        )
+        res = app.test_client().post(
+            "/line/webhook",
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "X-Line-Signature": line_signature(body)},
+        )
+        assert res.status_code == 200
+        assert count(app, Activity) == 1  # applied and committed before the 200
+        assert reached.wait(timeout=10) and replies(line_api) == []  # the reply: still held
+        released.set()
+        pool.shutdown(wait=True)
+        [reply] = replies(line_api)
+        assert "防災訓練" in reply["messages"][0]["text"]
+    finally:
+        released.set()
+        pool.shutdown(wait=True)
+        app.extensions["renkei"].engine.dispose()
