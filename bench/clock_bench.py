@@ -333,10 +333,7 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
             }
         }
     )
-    # 3. A simulated month from that Tuesday: what LINE bills, coalesced vs one per reminder.
-    prefill(sessions["tenth"], now=tuesday, until=tuesday.replace(hour=8, minute=0))
-    month(plan, deliver, sessions["tenth"], stub, send, tuesday, cfg["month_budget_s"], save)
-    # 4. Monday 08:55, the weekly digests: the heaviest tick, last because it may not finish.
+    # 3. Monday 08:55, the weekly digests: the heaviest tick (composing every digest).
     prefill(sessions["full"], now=monday, until=monday.replace(hour=8, minute=0))
     save({"details": {"plan_monday_digest_started": True}})
     t0 = time.perf_counter()
@@ -349,6 +346,10 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
             }
         }
     )
+    # 4. A simulated month from that Tuesday: what LINE bills, coalesced vs one per reminder;
+    # last, as it runs until its budget is spent.
+    prefill(sessions["tenth"], now=tuesday, until=tuesday.replace(hour=8, minute=0))
+    month(plan, deliver, sessions["tenth"], stub, send, tuesday, cfg["month_budget_s"], save)
 
 
 def main() -> None:

@@ -44,11 +44,13 @@ def clock_figures(db: Database, spec: Spec, limits: dict[str, float]) -> dict[st
     result.setdefault("details", {})
     result["clock_rss_mb"] = max(peak, result.get("clock_rss_mb") or 0.0)
     if stopped:
-        phase = (
-            "the Monday 08:55 tick that plans the weekly digests"
-            if "plan_monday_digest_started" in result["details"]
-            else "an earlier step"
-        )
+        details = result["details"]
+        if "month_days_simulated" in details or "plan_monday_digest_s" in details:
+            phase = f"the simulated month (day {details.get('month_days_simulated', 0) + 1})"
+        elif "plan_monday_digest_started" in details:
+            phase = "the Monday 08:55 tick that plans the weekly digests"
+        else:
+            phase = "an earlier step"
         result["details"]["clock_stopped_at_limit_s"] = limits["clock_limit_s"]
         result.setdefault(
             "stopped", f"stopped at its {limits['clock_limit_s']:.0f} s limit, during {phase}"
