@@ -143,11 +143,11 @@ class World:
     # The window the builders keep moments of (all of them when unset, as the preview wants).
     start: datetime | None = None
     end: datetime | None = None
-    # Moments before `recent` of the agreement-wide schedules (KPI, renewal, review, cadence,
-    # dormancy) were planned by an earlier tick; meetings and action items, which people add
-    # at any moment, keep the whole window so a reminder they just missed is still caught up.
+    # Moments before `recent` were planned by an earlier tick, except those of meetings and
+    # action items written since (`fresh`): a reminder they just missed is still caught up.
     recent: datetime | None = None
     whole: frozenset[str] = frozenset()  # snoozed items: a snooze needs the whole schedule
+    fresh: frozenset[str] = frozenset()  # meetings and action items written since `recent`
     _people: dict[tuple[int, str | None], list[int]] = field(default_factory=dict)
 
     def ahead(self, field: str) -> timedelta:
@@ -220,8 +220,9 @@ def plan_notifications(
 ) -> list[Planned]:
     """Every notification whose send moment is in [start, end), given the state at `now`.
 
-    `recent`: the planner's mark, where the previous tick's window ended. Before it, only
-    meetings' and action items' moments are computed (see `World.recent`)."""
+    `recent`: the planner's mark, where the previous tick's window ended. Before it, only the
+    moments of meetings and action items written since then, and of snoozed items, are
+    worked out (see `World.keeps`)."""
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
     world = load_world(session, tz=tz, lo=lo, hi=hi)
     world.start, world.end, world.recent = start, end, recent
