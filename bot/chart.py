@@ -36,12 +36,6 @@ def render_spec(spec: dict[str, Any]) -> bytes:
     return _render(spec["title"], tuple((name, ratio, yoy) for name, ratio, yoy in spec["bars"]))
 
 
-def kpi_chart(progress: Sequence[Progress], *, title: str) -> bytes | None:
-    """A PNG, or None when no KPI has a value this fiscal year yet."""
-    spec = chart_spec(progress, title=title)
-    return render_spec(spec) if spec else None
-
-
 # Many digests show the same numbers (everyone on an agreement, week after week until a value
 # is entered): the picture is drawn once per distinct content.
 @lru_cache(maxsize=64)

@@ -4,7 +4,6 @@ module, shared with the chat (storage.kpi_progress)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,23 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Activity, Agreement, Meeting
-
-
-def activities_between(
-    session: Session, agreement_ids: Sequence[int], lo: date, hi: date, *, limit: int = 50
-) -> list[Activity]:
-    return list(
-        session.scalars(
-            select(Activity)
-            .where(
-                Activity.agreement_id.in_(agreement_ids),
-                Activity.occurred_on >= lo,
-                Activity.occurred_on <= hi,
-            )
-            .order_by(Activity.occurred_on, Activity.id)
-            .limit(limit)
-        )
-    )
 
 
 @dataclass(frozen=True)

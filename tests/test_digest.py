@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from sqlalchemy import select
 
-from bot.chart import kpi_chart
+from bot.chart import chart_spec, render_spec
 from bot.scheduler import deliver, plan, reply_of
 from storage.db import transaction
 from storage.kpi_progress import progress_for
@@ -112,8 +112,9 @@ def test_a_chart_needs_values(demo: Flask) -> None:
         hikari = s.scalar(select(Agreement.id).where(Agreement.key == "sakura-hikari"))
         kpis = list(s.scalars(select(Kpi).where(Kpi.agreement_id == hikari)))
         progress = list(progress_for(s, kpis, TODAY).values())
-    assert kpi_chart(progress, title="KPI").startswith(b"\x89PNG")
-    assert kpi_chart([], title="KPI") is None
+    spec = chart_spec(progress, title="KPI")
+    assert spec is not None and render_spec(spec).startswith(b"\x89PNG")
+    assert chart_spec([], title="KPI") is None
 
 
 def test_review_reminder_carries_the_summary(demo: Flask) -> None:
