@@ -94,6 +94,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(404, {"message": "Not found"})
 
     def do_POST(self) -> None:
+        if self.path.startswith("/upload"):  # files upload v2, step 2: the bytes themselves
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with self.state.lock:
+                self.state.counts["slack_files_uploaded"] += 1
+            self._answer(200, "OK")
+            return
         body = self._body()
         with self.state.lock:  # count under the lock, answer outside it
             status, answer, headers = self._route(self.path.split("?", 1)[0], body)
@@ -124,6 +130,18 @@ class _Handler(BaseHTTPRequestHandler):
             if NOT_SAVED_MARK in str(body):
                 st.counts["slack_posts_apologising"] += 1
             return 200, {"ok": True, "channel": "D1", "ts": f"{time.time():.6f}"}, {}
+        if path == "/api/files.getUploadURLExternal":  # files upload v2, step 1
+            st.counts["slack_files"] += 1
+            file_id = f"F{st.counts['slack_files']:08d}"
+            host = self.headers.get("Host", "127.0.0.1")
+            upload = f"http://{host}/upload?file={file_id}"
+            return 200, {"ok": True, "upload_url": upload, "file_id": file_id}, {}
+        if path == "/api/files.completeUploadExternal":  # step 3: the files, shared nowhere
+            files = json.loads(body.get("files") or "[]")
+            shown = [
+                {"id": f["id"], "permalink": f"https://files.example/{f['id']}"} for f in files
+            ]
+            return 200, {"ok": True, "files": shown}, {}
         st.counts["unknown_paths"] += 1
         return 404, {"message": "Not found"}, {}
 

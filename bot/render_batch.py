@@ -11,7 +11,7 @@ from typing import Any
 
 from linebot.v3.messaging import FlexContainer, FlexMessage, ImageMessage, Message
 
-from bot.render_line import MAX_MESSAGES, to_line_messages
+from bot.render_line import MAX_MESSAGES, message_count, to_line_messages
 from bot.render_slack import MAX_BLOCKS, SECTION_LIMIT, to_blocks
 from handlers.messages import Reply
 
@@ -29,7 +29,7 @@ def line_cost(replies: list[Reply], images: list[bool]) -> int:
     cost = -(-notices // MAX_BUBBLES)
     for reply, image in zip(replies, images, strict=True):
         if not _is_notice(reply, image):
-            cost += len(to_line_messages(reply)) + image
+            cost += message_count(reply) + image
     return cost
 
 

@@ -23,8 +23,7 @@ MAX_BUBBLES = 12  # per Flex carousel
 
 
 def to_line_messages(reply: Reply) -> list[Message]:
-    text = "\n".join([reply.text, *(f"・{item}" for item in reply.items)])
-    messages: list[Message] = [TextMessage(text=chunk) for chunk in split_text(text, TEXT_LIMIT)]
+    messages: list[Message] = [TextMessage(text=chunk) for chunk in _text_chunks(reply)]
     if reply.cards:
         messages.append(flex_message(reply.cards, alt=reply.text))
     messages = messages[:MAX_MESSAGES]
@@ -40,6 +39,17 @@ def to_line_messages(reply: Reply) -> list[Message]:
         # Quick replies show under the last message of the reply.
         messages[-1].quick_reply = QuickReply(items=items)
     return messages
+
+
+def message_count(reply: Reply) -> int:
+    """How many message objects `to_line_messages` makes, without making them (the deliverer
+    packs pushes by this, and building the SDK's models was half of a Monday's delivery)."""
+    return min(len(_text_chunks(reply)) + bool(reply.cards), MAX_MESSAGES)
+
+
+def _text_chunks(reply: Reply) -> list[str]:
+    text = "\n".join([reply.text, *(f"・{item}" for item in reply.items)])
+    return split_text(text, TEXT_LIMIT)
 
 
 def flex_message(cards: tuple[Card, ...], *, alt: str) -> FlexMessage:

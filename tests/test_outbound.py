@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
 from bot.clock import build_scheduler, heartbeat
 from bot.line import line_api as make_line_api
-from bot.render_line import TEXT_LIMIT, split_text, to_line_messages
+from bot.render_line import TEXT_LIMIT, message_count, split_text, to_line_messages
 from bot.render_slack import to_slack_message
 from bot.senders import LineSender, LocalSender, SlackSender
 from bot.slack import slack_client
-from handlers.messages import Button, Reply
+from handlers.messages import Button, Card, Reply
 from tests.support import LINE_TOKEN, SLACK_TOKEN
 
 REMINDER = Reply(
@@ -86,3 +88,20 @@ def test_the_clock_has_one_heartbeat_job_and_it_checks_the_database(app: Flask) 
     [job] = scheduler.get_jobs()
     assert (job.id, job.coalesce, job.max_instances) == ("heartbeat", True, 1)
     assert heartbeat(engine) is True
+
+
+@given(
+    text=st.text(max_size=12_000),
+    items=st.lists(st.text(max_size=3_000), max_size=6),
+    cards=st.integers(min_value=0, max_value=15),
+)
+@settings(max_examples=60, deadline=None, derandomize=True)
+def test_the_message_count_the_deliverer_packs_by_is_what_is_sent(
+    text: str, items: list[str], cards: int
+) -> None:
+    reply = Reply(
+        text,
+        items=tuple(items),
+        cards=tuple(Card(f"協定{i}", (("先週の活動", "記録なし"),)) for i in range(cards)),
+    )
+    assert message_count(reply) == len(to_line_messages(reply))
