@@ -308,7 +308,7 @@ def _with_charts(sessions: sessionmaker[Session], batch: Batch) -> Batch:
     return replace(batch, notices=notices)
 
 
-def reply_of(data: dict[str, Any], png: bytes | None = None) -> Reply:
+def reply_of(data: dict[str, Any]) -> Reply:
     return Reply(
         text=data.get("text", ""),
         items=tuple(data.get("items", ())),
@@ -316,7 +316,6 @@ def reply_of(data: dict[str, Any], png: bytes | None = None) -> Reply:
         cards=tuple(
             Card(c["title"], tuple((r[0], r[1]) for r in c["rows"])) for c in data.get("cards", ())
         ),
-        image_png=png,
         image_alt=data.get("image_alt", ""),
     )
 
