@@ -34,7 +34,7 @@ class Renkei:
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
     inbound: Inbound
-    line_replies: Executor | None = None  # where LINE answers are sent from (bot.line)
+    line_replies: Executor  # where LINE answers are sent from (bot.line)
 
 
 def utc_now() -> datetime:
@@ -57,18 +57,14 @@ def create_app(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     inbound = Inbound(sessions=sessions, tz=settings.tz, clock=clock)
-    # Pending LINE replies are still sent at a worker's exit: the pool's threads are joined.
-    line_replies = (
-        (line_executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="line-reply"))
-        if settings.line_enabled
-        else None
-    )
+    # Threads start on the first reply (none while LINE is off); pending replies are still sent
+    # at a worker's exit: the pool's threads are joined.
+    line_replies = line_executor or ThreadPoolExecutor(max_workers=4, thread_name_prefix="line")
     app.extensions["renkei"] = Renkei(settings, engine, sessions, clock, inbound, line_replies)
 
     off = []
     if settings.line_enabled:
         api = line_api(settings.line_api_endpoint, settings.line_channel_access_token)
-        assert line_replies is not None
         app.register_blueprint(
             line_blueprint(
                 channel_secret=settings.line_channel_secret,

@@ -174,33 +174,37 @@ class World:
             ]
         return self._people[key]
 
+    def _window(self, item_key: str | None) -> tuple[datetime, datetime] | None:
+        """[since, end) of the moments a builder needs; None for all of them (the preview, a
+        snoozed item). Agreement-wide schedules start at the mark; meetings and action items
+        written since it keep the whole look-back."""
+        if self.start is None or self.end is None or (item_key and item_key in self.whole):
+            return None
+        if self.recent is None or (item_key and item_key in self.fresh):
+            return self.start, self.end
+        return max(self.start, self.recent), self.end
+
     def may_keep(self, item_key: str, first: date, last: date) -> bool:
         """Whether a schedule whose days span [first, last] can have a moment in the window
         (checked before its moments are worked out; a business morning is never more than
         MARGIN from its day)."""
-        if item_key in self.whole or self.start is None or self.end is None:
-            return True
-        since = self.start if self.recent is None else max(self.start, self.recent)
-        return (
-            first - MARGIN <= self.end.astimezone(self.tz).date()
-            and last + MARGIN >= since.astimezone(self.tz).date()
+        window = self._window(item_key)
+        return window is None or (
+            first - MARGIN <= window[1].astimezone(self.tz).date()
+            and last + MARGIN >= window[0].astimezone(self.tz).date()
         )
 
     def in_window(self, moments: Iterable[datetime]) -> bool:
-        """Whether any of an agreement-wide schedule's moments is new in the window."""
-        if self.start is None or self.end is None:
-            return True
-        since = self.start if self.recent is None else max(self.start, self.recent)
-        return any(since <= at < self.end for at in moments)
+        """Whether any of an agreement-wide schedule's moments is new in the window (a schedule
+        many items share: each item's own snooze is checked by the caller)."""
+        window = self._window(None)
+        return window is None or any(window[0] <= at < window[1] for at in moments)
 
     def keeps(self, item_key: str, at: datetime) -> bool:
         """Whether a builder needs the moment `at` of this item: a tick's cost then follows
         what is due in its window, not every schedule's whole year."""
-        if item_key in self.whole or self.start is None or self.end is None:
-            return True
-        if self.recent is None or item_key in self.fresh:
-            return self.start <= at < self.end
-        return max(self.start, self.recent) <= at < self.end
+        window = self._window(item_key)
+        return window is None or window[0] <= at < window[1]
 
     def side_of(self, contact_id: int) -> int:
         return self.contacts[contact_id].organization_id
