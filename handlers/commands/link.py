@@ -21,7 +21,7 @@ def link(session: Session, incoming: Incoming, args: str, *, now: datetime) -> R
         # Everyone in the group has read the code now: it must not link anyone.
         voided = void_invite(session, code=code, now=now)
         return Reply(
-            "登録コードはグループでは使えません。"
+            "登録コードはグループやチャンネルでは使えません。"
             + ("このコードは無効にしました。" if voided else "")
             + "事務局に新しいコードを依頼し、ボットとの1対1のトークで「登録 コード」と送ってください。"
         )
