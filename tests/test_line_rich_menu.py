@@ -13,13 +13,15 @@ from flask import Flask
 from PIL import Image
 from pytest_httpserver import HTTPServer
 
+from bot.app import create_app
 from bot.line_rich_menu import AREAS, HEIGHT, WIDTH, Area, rich_menu_request
+from config import Settings
 from handlers.dispatch import respond
 from handlers.messages import Incoming
 from handlers.registry import match
 from storage.db import transaction
 from tests.conftest import NOW, TOKYO
-from tests.support import LINE_TOKEN
+from tests.support import LINE_TOKEN, Clock
 
 
 def old_menu(menu_id: str, name: str) -> dict:
@@ -88,10 +90,14 @@ def test_rich_menu_is_drawn_uploaded_and_made_the_default(
     assert saved.read_bytes() == upload.get_data()
 
 
-def test_rich_menu_needs_line_to_be_configured(app: Flask, line_api: HTTPServer) -> None:
-    settings = app.extensions["renkei"].settings
-    object.__setattr__(settings, "line_channel_access_token", "")
-    result = app.test_cli_runner().invoke(args=["line", "rich-menu"])
+def test_rich_menu_needs_line_to_be_configured(
+    settings: Settings, clock: Clock, line_api: HTTPServer
+) -> None:
+    app = create_app(settings.model_copy(update={"line_channel_access_token": ""}), clock=clock)
+    try:
+        result = app.test_cli_runner().invoke(args=["line", "rich-menu"])
+    finally:
+        app.extensions["renkei"].engine.dispose()
     assert result.exit_code != 0 and "LINE_CHANNEL_ACCESS_TOKEN" in result.output
     assert line_api.log == []
 
