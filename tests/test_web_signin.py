@@ -136,7 +136,7 @@ def test_csrf_is_required_on_forms(demo: Flask) -> None:
     assert "記録しました" in say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名").text
     client = signed_in_client(demo, "tanaka")
     page = client.get("/agreements/minato-acme").get_data(as_text=True)
-    [activity_id] = re.findall(r'/activities/(\d+)/success', page)[:1]
+    [activity_id] = re.findall(r"/activities/(\d+)/success", page)[:1]
     action = f"/agreements/minato-acme/activities/{activity_id}/success"
     refused = client.post(action, data={"success": "1"})
     assert refused.status_code == 400 and "送信できませんでした" in refused.get_data(as_text=True)
@@ -150,7 +150,10 @@ def test_csrf_is_required_on_forms(demo: Flask) -> None:
     with transaction(demo.extensions["renkei"].sessions) as session:
         assert session.get(Activity, int(activity_id)).success is True  # type: ignore[union-attr]
         log = session.scalars(select(ChangeLog).where(ChangeLog.table == "activity")).all()
-        assert [(e.action, e.before) for e in log] == [("create", None), ("update", {"success": False})]
+        assert [(e.action, e.before) for e in log] == [
+            ("create", None),
+            ("update", {"success": False}),
+        ]
     shown = client.get("/agreements/minato-acme").get_data(as_text=True)
     assert "成功事例を解除" in shown and '<span class="badge">成功事例</span>' in shown
 
