@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.web.auth import login_required, renkei
 from bot.web.pages import today, visible_agreement
 from bot.web.report_xlsx import report_xlsx
+from handlers.commands.log import describe_counts
 from handlers.text import fmt_number
 from storage.fiscal import period_label
 from storage.models import Activity, Agreement, Kpi, KpiEntry
@@ -71,7 +72,7 @@ def register(web: Blueprint) -> None:
                         a.occurred_on.isoformat(),
                         a.field or "",
                         a.title,
-                        "、".join(f"{k} {v}" for k, v in (a.counts or {}).items()),
+                        describe_counts(a.counts or {}).strip(),
                         a.note or "",
                         "○" if a.success else "",
                     ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
+from handlers.commands.log import describe_counts
 from handlers.text import fmt_number
 from storage.ja_format import fmt_date, fmt_datetime, short_title
 
@@ -34,6 +35,11 @@ def num(value: Any) -> str:
     return fmt_number(value) if value is not None else "—"
 
 
+def counts(value: dict[str, Any] | None) -> str:
+    """参加者45人: the counts of an activity, written as chat writes them."""
+    return describe_counts(value or {}).strip()
+
+
 def register_filters(web: Blueprint) -> None:
     for name, f in {
         "jdate": jdate,
@@ -41,5 +47,6 @@ def register_filters(web: Blueprint) -> None:
         "pct": pct,
         "num": num,
         "short": short_title,
+        "counts": counts,
     }.items():
         web.add_app_template_filter(f, name)

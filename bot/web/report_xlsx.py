@@ -12,6 +12,7 @@ import xlsxwriter
 from sqlalchemy.orm import Session
 
 from handlers.agreement_facts import gather
+from handlers.commands.log import describe_counts
 from storage import agreement_history as history
 from storage.fiscal import fiscal_year, period_label
 from storage.kpi_progress import ratio
@@ -129,7 +130,7 @@ def report_xlsx(session: Session, agreement: Agreement, *, today: date, tz: Zone
         a.write_datetime(i, 0, x.occurred_on, day)
         a.write(i, 1, x.field or "")
         a.write(i, 2, x.title, wrap)
-        a.write(i, 3, "、".join(f"{key} {v}" for key, v in (x.counts or {}).items()))
+        a.write(i, 3, describe_counts(x.counts or {}).strip())
         a.write(i, 4, x.note or "", wrap)
         a.write(i, 5, "○" if x.success else "")
     a.freeze_panes(1, 0)

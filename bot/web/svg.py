@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 WIDTH, HEIGHT = 320, 120
-LEFT, RIGHT, TOP, BOTTOM = 36, 8, 10, 20
+LEFT, RIGHT, TOP, BOTTOM = 40, 18, 10, 20
 
 
 @dataclass(frozen=True)
