@@ -141,7 +141,10 @@ def test_overview_in_the_browser(demo: Flask, served: str, browser: Any, width: 
     box.send_keys("アクメ")
     box.submit()
     _wait_for(browser, "input[name=q][value=アクメ]")
-    shown = [r.get_attribute("data-key") for r in browser.find_elements(By.CSS_SELECTOR, "table.overview tbody tr")]
+    shown = [
+        r.get_attribute("data-key")
+        for r in browser.find_elements(By.CSS_SELECTOR, "table.overview tbody tr")
+    ]
     assert shown == ["minato-acme"]
 
 
@@ -178,4 +181,3 @@ def test_agreement_page_in_the_browser(demo: Flask, served: str, browser: Any, w
     badge = _wait_for(browser, "ol.timeline li.success .badge")
     assert badge.text == "成功事例"
     assert _screenshot(browser, "agreement", width).stat().st_size > 10_000
-
