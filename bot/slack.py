@@ -67,9 +67,15 @@ def slack_blueprint(
         try:
             return handler.handle(request)
         except Exception as exc:
-            # A verified body Bolt still cannot digest; its type only, never the body.
-            log.warning("Slack request refused: body could not be processed (%s)", type(exc))
-            return jsonify(error="malformed request"), 400
+            # A signed body Bolt cannot digest (e.g. an interactivity payload without
+            # `actions`): acknowledged, so Slack neither retries nor shows an error. Logged by
+            # kind and error type only, never the body.
+            log.warning(
+                "Slack %s could not be processed (%s): acknowledged",
+                _kind(_parsed_body()),
+                type(exc).__name__,
+            )
+            return Response(status=200)
 
     return bp
 
@@ -116,6 +122,15 @@ def _plausible_body() -> bool:
     return isinstance(event, dict) and isinstance(event.get("type", ""), str)
 
 
+def _parsed_body() -> dict[str, Any]:
+    """The verified request as Bolt reads it: the JSON body, the payload or the form."""
+    raw = request.get_data(as_text=True)
+    if request.mimetype == "application/json":
+        return json.loads(raw)
+    fields = {k: v[0] for k, v in parse_qs(raw).items()}
+    return json.loads(fields["payload"]) if "payload" in fields else fields
+
+
 def _kind(body: dict[str, Any]) -> str:
     """What a request is, for logs: never its text."""
     if body.get("command"):
@@ -146,16 +161,15 @@ def build_bolt_app(
         """One workspace only: a request of another team is acknowledged and ignored.
 
         The expected team is SLACK_TEAM_ID, else the one `auth.test` named (Bolt calls it
-        once and caches it). Every team id the request carries must be that one.
+        once and caches it). The request's team is the installation it was sent for (Bolt
+        reads `authorizations` first): in a channel shared with another organisation the
+        top-level `team_id` is the sender's workspace, and such events are ours to answer.
         """
         auth = context.authorize_result
         expected = team_id or (auth.team_id if auth is not None else None)
-        carried = {t for t in (context.team_id, body.get("team_id")) if isinstance(t, str) and t}
-        if expected and carried - {expected}:
+        if expected and context.team_id and context.team_id != expected:
             log.warning(
-                "Slack %s from another workspace %s ignored",
-                _kind(body),
-                ",".join(sorted(carried - {expected})),
+                "Slack %s for another workspace %s ignored", _kind(body), context.team_id[:40]
             )
             return BoltResponse(status=200, body="")
         return next()

@@ -93,10 +93,14 @@ def test_a_wrong_signature_is_refused_without_logging_the_body(
 # --- 4. one workspace ---------------------------------------------------------------------
 
 
-def other_team_body(event: dict, event_id: str, team: str = "T2") -> str:
+def other_team_body(
+    event: dict, event_id: str, team: str = "T2", *, authorizations: bool = True
+) -> str:
     body = json.loads(slack_event_body(event, event_id=event_id))
     body["team_id"] = team
     body["authorizations"][0]["team_id"] = team
+    if not authorizations:
+        del body["authorizations"]
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -112,12 +116,11 @@ def test_an_event_of_another_workspace_is_acknowledged_and_ignored(
     client = demo.test_client()
     for body in (
         other_team_body(dm("活動 11/20 防災訓練", user="Utanaka"), "EvT1"),
-        # Only the top-level team_id changed: still refused.
-        slack_event_body(dm("活動 11/20 防災訓練", user="Utanaka"), event_id="EvT2").replace(
-            '"team_id": "T1", "api_app_id"', '"team_id": "T2", "api_app_id"'
-        ),
+        # Only the installation changed (a payload without `authorizations` names it by
+        # `team_id`): still another workspace.
+        other_team_body(dm("活動 11/20 防災訓練", user="Utanaka"), "EvT2", authorizations=False),
     ):
-        assert '"T2"' in body
+        assert '"T2"' in body and body.count('"T1"') == 0
         assert post_slack(client, body).status_code == 200
     executor.drain()
     assert count(demo, Activity) == 0 and count(demo, ProcessedEvent) == 0
@@ -130,6 +133,27 @@ def test_an_event_of_another_workspace_is_acknowledged_and_ignored(
     # The same event from our own workspace is applied.
     send(demo, executor, dm("活動 11/20 防災訓練", user="Utanaka"), "EvT3")
     assert count(demo, Activity) == 1
+
+
+def test_a_channel_shared_with_another_organisation_is_served(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    # Slack Connect: the sender's workspace is T2, the installation (authorizations) is ours.
+    link_slack(demo, "sato", "Usato")
+    expect_post(slack_api)
+    mention = {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": "Usato",
+        "text": "<@UBOT> 履歴",
+        "ts": "1.5",
+    }
+    body = json.loads(slack_event_body(mention, event_id="EvT4"))
+    body.update(team_id="T2", is_ext_shared_channel=True)
+    assert post_slack(demo.test_client(), json.dumps(body)).status_code == 200
+    executor.drain()
+    assert count(demo, ProcessedEvent) == 1
+    assert len(calls(slack_api, "chat.postMessage")) == 1
 
 
 def test_slack_team_id_setting_names_the_workspace(
