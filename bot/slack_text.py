@@ -18,6 +18,8 @@ ENTITY = re.compile(r"&(amp|lt|gt);")
 ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 USER = re.compile(r"@([A-Za-z0-9]+)")
 UNKNOWN_USER = "@未登録ユーザー"
+# Each distinct mention costs one look-up; a hostile message of thousands is not worth more.
+MAX_LOOKUPS = 20
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,12 @@ def decode(
     The bot's own mention is dropped: 「@Renkei 予定」 is the command 「予定」.
     """
     unknown: list[str] = []
+    names: dict[str, str | None] = {}
+
+    def name_of(user_id: str) -> str | None:
+        if user_id not in names:
+            names[user_id] = contact_name(user_id) if len(names) < MAX_LOOKUPS else None
+        return names[user_id]
 
     def token(inner: str) -> str:
         target, _, label = inner.partition("|")
@@ -52,7 +60,7 @@ def decode(
             user_id = user.group(1)
             if user_id == bot_user_id:
                 return ""
-            name = contact_name(user_id)
+            name = name_of(user_id)
             if name is None:
                 unknown.append(user_id)
                 # Still an `@` word: the task command asks whose task it is instead of
