@@ -1,7 +1,9 @@
 """Slack through slack-bolt's Flask adapter.
 
 We check the signature before Bolt sees the request (Bolt parses first and logs refused bodies
-in full); Bolt then acks, and its listeners dedupe through `Inbound` and answer.
+in full). Bolt's listeners then claim and apply the event through `Inbound` inside the request,
+and post the answer afterwards (`Outgoing`). Whatever a listener raises reaches `on_error`,
+which chooses the HTTP status Slack gets: the one place for an outage's answer.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from concurrent.futures import Executor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -153,8 +157,13 @@ def build_bolt_app(
         # Unmatched requests reach our error handler (a 200, logged by type) instead of a
         # 404 and a warning that prints the body.
         raise_error_for_unhandled_request=True,
+        # Listeners run inside the request: an event is claimed and applied before Slack gets
+        # its 200, so a failure (e.g. the database unreachable) can still answer an error and
+        # Slack redelivers. Only the posting back to Slack runs later, on `out`'s threads.
+        process_before_response=True,
         listener_executor=executor,
     )
+    out = Outgoing(client, executor or ThreadPoolExecutor(4, thread_name_prefix="slack"))
 
     @bolt.use
     def same_workspace(context: BoltContext, body: dict[str, Any], next: Any) -> Any:
@@ -181,32 +190,27 @@ def build_bolt_app(
             # no error and does not retry.
             log.info("Slack %s has no listener: acknowledged", _kind(body))
             return BoltResponse(status=200, body="")
+        # Our own bug: logged, and acknowledged rather than a 500 Slack would retry.
         log.error("Slack %s failed: %s", _kind(body), type(error).__name__, exc_info=error)
-        return None
+        return BoltResponse(status=200, body="")
 
     @bolt.event("message")
-    def on_message(
-        event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
-    ) -> None:
+    def on_message(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if event.get("channel_type") != "im" or _from_a_bot(event):
             return  # channel chatter is not for us (mentions come as app_mention)
         subtype = event.get("subtype")
         if subtype == "message_changed":
-            _edited(inbound, client, event, body.get("event_id"))
+            _edited(inbound, out, event, body.get("event_id"))
         elif subtype in TYPED:
-            _answer(inbound, client, event, body.get("event_id"), context.bot_user_id)
+            _answer(inbound, out, event, body.get("event_id"), context.bot_user_id)
 
     @bolt.event("app_mention")
-    def on_mention(
-        event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
-    ) -> None:
+    def on_mention(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
         if not _from_a_bot(event):
-            _answer(inbound, client, event, body.get("event_id"), context.bot_user_id)
+            _answer(inbound, out, event, body.get("event_id"), context.bot_user_id)
 
     @bolt.action(re.compile(f"^{ACTION_PREFIX}"))
-    def on_button(
-        ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient
-    ) -> None:
+    def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
@@ -217,11 +221,11 @@ def build_bolt_app(
         if reply is None:
             return
         if not channel:  # a button of the App Home: the answer goes to the app's DM
-            _post(client, user, reply_payload=to_slack_message(reply))
+            out.post(user, to_slack_message(reply))
         elif reply.private and not channel.startswith("D"):
-            _post_private(client, channel, user, reply_payload=to_slack_message(reply))
+            out.post_private(channel, user, to_slack_message(reply))
         else:
-            _post(client, channel, reply_payload=to_slack_message(reply))
+            out.post(channel, to_slack_message(reply))
 
     @bolt.command("/renkei")
     def on_slash(ack: Any, command: dict[str, Any], context: BoltContext, respond: Any) -> None:
@@ -238,19 +242,16 @@ def build_bolt_app(
         if reply is not None:
             # A slash command's answer is for the one who typed it.
             message = to_slack_message(reply, note=_unknown_note(text.unknown_users))
-            respond(response_type="ephemeral", replace_original=False, **message)
+            out.later(respond, response_type="ephemeral", replace_original=False, **message)
 
     @bolt.event("app_home_opened")
-    def on_home(event: dict[str, Any], client: WebClient) -> None:
+    def on_home(event: dict[str, Any]) -> None:
         user = event.get("user")
         if event.get("tab", "home") != "home" or not isinstance(user, str):
             return
         reply = inbound.handle(Incoming("slack", user, "予定"))
         if reply is not None:
-            try:
-                client.views_publish(user_id=user, view=home_view(reply))
-            except SlackApiError as exc:
-                log.error("Slack views.publish failed: %s", exc.response.get("error"))
+            out.later(client.views_publish, user_id=user, view=home_view(reply))
 
     @bolt.event(re.compile(".*"))
     def ignore_other_events() -> None:
@@ -287,7 +288,7 @@ def _unknown_note(unknown_users: tuple[str, ...]) -> str:
 
 def _answer(
     inbound: Inbound,
-    client: WebClient,
+    out: Outgoing,
     event: dict[str, Any],
     event_id: str | None,
     bot_user_id: str | None,
@@ -301,7 +302,7 @@ def _answer(
     thread_ts = event.get("thread_ts") or (None if is_dm else event.get("ts"))
     if not text.text:
         if event.get("subtype") == "file_share" and is_dm:
-            _note(inbound, client, channel, thread_ts, event_id, FILE_NOTE)
+            _note(inbound, out, channel, thread_ts, event_id, FILE_NOTE)
         return
     incoming = Incoming("slack", user, text.text, chat_id=None if is_dm else channel)
     reply = inbound.handle(incoming, event_id=event_id)
@@ -311,14 +312,12 @@ def _answer(
     if thread_ts:
         payload["thread_ts"] = thread_ts
     if reply.private and not is_dm:
-        _post_private(client, channel, user, reply_payload=payload)
+        out.post_private(channel, user, payload)
     else:
-        _post(client, channel, reply_payload=payload)
+        out.post(channel, payload)
 
 
-def _edited(
-    inbound: Inbound, client: WebClient, event: dict[str, Any], event_id: str | None
-) -> None:
+def _edited(inbound: Inbound, out: Outgoing, event: dict[str, Any], event_id: str | None) -> None:
     """An edit changes nothing recorded; say so once. Link unfurls also arrive as
     `message_changed` (same text, attachments added): those stay silent."""
     new, old = event.get("message"), event.get("previous_message")
@@ -327,12 +326,12 @@ def _edited(
         return
     if not isinstance(event_id, str) or new.get("text") == old.get("text"):
         return
-    _note(inbound, client, channel, new.get("thread_ts"), event_id, EDIT_NOTE)
+    _note(inbound, out, channel, new.get("thread_ts"), event_id, EDIT_NOTE)
 
 
 def _note(
     inbound: Inbound,
-    client: WebClient,
+    out: Outgoing,
     channel: str,
     thread_ts: str | None,
     event_id: str,
@@ -345,21 +344,36 @@ def _note(
         payload = to_slack_message(Reply(text))
         if thread_ts:
             payload["thread_ts"] = thread_ts
-        _post(client, channel, reply_payload=payload)
+        out.post(channel, payload)
 
 
-def _post_private(
-    client: WebClient, channel: str, user: str, *, reply_payload: dict[str, Any]
-) -> None:
-    """Only the sender sees it: their own list, codes, contact details."""
+@dataclass(frozen=True)
+class Outgoing:
+    """Posting back to Slack, after the request: Slack wants its 200 within 3 seconds."""
+
+    client: WebClient
+    executor: Executor
+
+    def post(self, channel: str, payload: dict[str, Any]) -> None:
+        self.later(self.client.chat_postMessage, channel=channel, **payload)
+
+    def post_private(self, channel: str, user: str, payload: dict[str, Any]) -> None:
+        """Only the sender sees it: their own list, codes, contact details."""
+        self.later(self.client.chat_postEphemeral, channel=channel, user=user, **payload)
+
+    def later(self, call: Callable[..., Any], /, **kwargs: Any) -> None:
+        self.executor.submit(_logged, call, **kwargs)
+
+
+def _logged(call: Callable[..., Any], /, **kwargs: Any) -> None:
+    """Run one Slack call; a failure is logged by its error code, never with the text."""
     try:
-        client.chat_postEphemeral(channel=channel, user=user, **reply_payload)
+        call(**kwargs)
     except SlackApiError as exc:
-        log.error("Slack chat.postEphemeral failed: %s", exc.response.get("error"))
+        log.error("Slack %s failed: %s", _name(call), exc.response.get("error"))
+    except Exception as exc:  # the network: nothing to retry here, the user may send again
+        log.error("Slack %s failed: %s", _name(call), type(exc).__name__)
 
 
-def _post(client: WebClient, channel: str, *, reply_payload: dict[str, Any]) -> None:
-    try:
-        client.chat_postMessage(channel=channel, **reply_payload)
-    except SlackApiError as exc:
-        log.error("Slack chat.postMessage failed: %s", exc.response.get("error"))
+def _name(call: Callable[..., Any]) -> str:
+    return getattr(call, "__name__", type(call).__name__)
