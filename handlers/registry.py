@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handlers.commands.dashboard import calendar, dashboard
 from handlers.commands.due import due, this_week
 from handlers.commands.group import GROUP_COMMAND, tie_group
 from handlers.commands.handover import handover, reassign
@@ -116,6 +117,20 @@ COMMANDS: tuple[Command, ...] = (
         "ボットからの質問をやめる",
         "キャンセル",
         cancel,
+    ),
+    Command(
+        "dashboard",
+        ("ダッシュボード", "dashboard"),
+        "ウェブのダッシュボードを開くリンク（本人だけに・15分間有効）",
+        "ダッシュボード",
+        dashboard,
+    ),
+    Command(
+        "calendar",
+        ("カレンダー", "calendar"),
+        "会議と期限をカレンダーアプリに取り込むURL（本人だけに）",
+        "カレンダー",
+        calendar,
     ),
     Command(
         "link",

@@ -1,7 +1,7 @@
 """chat identity: when the person blocked the bot (LINE unfollow); no pushes while set
 
 Revision ID: 0006_line
-Revises: 0004
+Revises: 0005_web
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0006_line"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
