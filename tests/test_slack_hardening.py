@@ -15,7 +15,13 @@ from sqlalchemy import select
 from bot.app import create_app
 from config import Settings
 from storage.models import ActionItem, Activity, Contact, ProcessedEvent
-from tests.support import RecordingExecutor, post_slack, slack_event_body, slack_headers
+from tests.support import (
+    RecordingExecutor,
+    post_slack,
+    slack_event_body,
+    slack_headers,
+    tie_chat,
+)
 from tests.test_slack_events import count, dm, expect_post, link_slack
 
 
@@ -140,6 +146,7 @@ def test_a_channel_shared_with_another_organisation_is_served(
 ) -> None:
     # Slack Connect: the sender's workspace is T2, the installation (authorizations) is ours.
     link_slack(demo, "sato", "Usato")
+    tie_chat(demo, "slack", "C1", "minato-acme", "sakura-platform")  # all of sato's: shown there
     expect_post(slack_api)
     mention = {
         "type": "app_mention",
@@ -346,6 +353,7 @@ def test_the_bots_own_mention_is_dropped_in_a_channel(
     demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
 ) -> None:
     link_slack(demo, "tanaka", "Utanaka")
+    tie_chat(demo, "slack", "C1", "minato-acme")  # tanaka's only agreement: shown there
     expect_post(slack_api)
     mention = {
         "type": "app_mention",
