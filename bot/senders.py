@@ -104,7 +104,10 @@ class SlackSender:
                 raise
             log.warning("Slack refused the chart image block; sending a link instead")
             linked = [
-                replace(r, items=(*r.items, f"グラフ：<{f[1]}|{r.image_alt or 'KPI'}>")) if f else r
+                # A bare address: Slack links it; markup would be escaped (render_slack).
+                replace(r, items=(*r.items, f"グラフ（{r.image_alt or 'KPI'}）：{f[1]}"))
+                if f
+                else r
                 for r, f in zip(replies, files, strict=True)
             ]
             self.client.chat_postMessage(
