@@ -383,3 +383,54 @@ def test_slash_command_text_is_decoded(
     executor.drain()
     with demo.extensions["renkei"].sessions() as s:
         assert s.scalars(select(Activity.title)).all() == ["清掃 & 交流会"]
+
+
+# --- 3. interactivity without a listener ----------------------------------------------------
+
+
+def interactive(payload: dict) -> str:
+    return "payload=" + quote(json.dumps(payload, ensure_ascii=False))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "shortcut", "callback_id": "secret-words", "trigger_id": "t"},
+        {"type": "message_action", "callback_id": "x", "message": {"text": "secret-words"}},
+        {"type": "view_submission", "view": {"callback_id": "v", "state": {"values": {}}}},
+        {"type": "view_closed", "view": {"callback_id": "v"}},
+        {"type": "block_suggestion", "action_id": "a", "block_id": "b", "value": "secret-words"},
+        {
+            "type": "block_actions",  # a button of another app version, no listener of ours
+            "actions": [{"action_id": "legacy_button", "value": "secret-words", "action_ts": "1"}],
+            "channel": {"id": "C1"},
+        },
+        {"type": "interactive_message", "callback_id": "old", "actions": [{"name": "b"}]},
+        {"type": "something_slack_adds_next_year"},
+    ],
+)
+def test_every_signed_interactivity_payload_gets_200_logged_by_type_only(
+    app: Flask,
+    slack_api: HTTPServer,
+    executor: RecordingExecutor,
+    caplog: pytest.LogCaptureFixture,
+    payload: dict,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.INFO)
+    body = {
+        **payload,
+        "team": {"id": "T1", "domain": "x"},
+        "user": {"id": "Usato", "team_id": "T1"},
+        "token": "legacy",
+        "api_app_id": "A1",
+    }
+    res = post_slack(
+        app.test_client(), interactive(body), content_type="application/x-www-form-urlencoded"
+    )
+    executor.drain()
+    assert res.status_code == 200
+    assert "secret-words" not in caplog.text
+    assert payload["type"] in caplog.text  # the type is what the log says
+    assert count(app, ProcessedEvent) == 0
+    assert calls(slack_api, "chat.postMessage") == []
