@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from config import Settings
-from storage.models import ActionItem, Activity, Contact, ProcessedEvent
+from storage.models import (
+    ActionItem,
+    Activity,
+    Agreement,
+    AgreementContact,
+    Contact,
+    ProcessedEvent,
+)
 from tests.support import RecordingExecutor, post_slack, slack_event_body, slack_headers
 from tests.test_slack_events import count, dm, expect_post, link_slack
 
@@ -434,3 +441,22 @@ def test_every_signed_interactivity_payload_gets_200_logged_by_type_only(
     assert payload["type"] in caplog.text  # the type is what the log says
     assert count(app, ProcessedEvent) == 0
     assert calls(slack_api, "chat.postMessage") == []
+
+
+def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_slack(demo, "tanaka", "Utanaka")
+    link_slack(demo, "suzuki", "Usuzuki")
+    expect_post(slack_api)
+    send(demo, executor, dm("担当変更 <@Usuzuki>", user="Utanaka"), "EvM4")
+    with demo.extensions["renkei"].sessions() as s:
+        primaries = s.scalars(
+            select(Contact.key)
+            .join(AgreementContact, AgreementContact.contact_id == Contact.id)
+            .join(Agreement, Agreement.id == AgreementContact.agreement_id)
+            .where(Agreement.key == "minato-acme", AgreementContact.role == "primary")
+        ).all()
+        keys = s.scalars(select(Contact.key)).all()
+    assert sorted(primaries) == ["sato", "suzuki"]  # tanaka's side passed to suzuki
+    assert not [k for k in keys if "successor" in k]  # no new contact was made up
