@@ -22,7 +22,13 @@ from storage.models import (
     Contact,
     ProcessedEvent,
 )
-from tests.support import RecordingExecutor, post_slack, slack_event_body, slack_headers
+from tests.support import (
+    RecordingExecutor,
+    post_slack,
+    slack_event_body,
+    slack_headers,
+    tie_chat,
+)
 from tests.test_slack_events import count, dm, expect_post, link_slack
 
 
@@ -147,6 +153,7 @@ def test_a_channel_shared_with_another_organisation_is_served(
 ) -> None:
     # Slack Connect: the sender's workspace is T2, the installation (authorizations) is ours.
     link_slack(demo, "sato", "Usato")
+    tie_chat(demo, "slack", "C1", "minato-acme", "sakura-platform")  # all of sato's
     expect_post(slack_api)
     mention = {
         "type": "app_mention",
@@ -361,11 +368,32 @@ def test_the_bots_own_mention_is_dropped_in_a_channel(
         "text": "<@UBOT> 活動 11/20 清掃 &amp; 交流会",
         "ts": "1700000002.000300",
     }
+    tie_chat(demo, "slack", "C1", "minato-acme")  # tanaka's one agreement: shown there
     send(demo, executor, mention, "EvM3", times=2)
     with demo.extensions["renkei"].sessions() as s:
         assert s.scalars(select(Activity.title)).all() == ["清掃 & 交流会"]
     [post] = calls(slack_api, "chat.postMessage")
     assert post["thread_ts"] == "1700000002.000300"
+
+
+def test_a_private_answer_in_a_channel_is_ephemeral_and_stays_in_the_thread(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_slack(demo, "tanaka", "Utanaka")
+    expect(slack_api, "chat.postEphemeral")
+    mention = {
+        "type": "app_mention",
+        "channel": "C9",  # no agreement's channel: tanaka's list is for tanaka only
+        "user": "Utanaka",
+        "text": "<@UBOT> 予定",
+        "ts": "1700000003.000400",
+        "thread_ts": "1700000001.000100",
+    }
+    send(demo, executor, mention, "EvM5", times=2)
+    [private] = calls(slack_api, "chat.postEphemeral")
+    assert (private["channel"], private["user"]) == ("C9", "Utanaka")
+    assert private["thread_ts"] == "1700000001.000100"
+    assert calls(slack_api, "chat.postMessage") == []
 
 
 def test_slash_command_text_is_decoded(
