@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dispatch import respond
@@ -18,6 +20,14 @@ from storage.events import claim_event
 log = logging.getLogger(__name__)
 
 NOT_SAVED_MARK = "システムの問題で処理できませんでした"
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (or stayed locked) for a platform event.
+
+    The adapters answer 503, so LINE and Slack redeliver the event later; the event id is
+    claimed in the same transaction as its writes, so the redelivery is applied exactly once.
+    """
 
 
 def not_saved(text: str) -> Reply:
@@ -54,6 +64,27 @@ class Inbound:
                     )
                     return None
                 return respond(session, incoming, now=now, tz=self.tz)
+        except (OperationalError, InterfaceError) as exc:
+            if event_id is None:  # nothing will redeliver it: say so in the chat
+                log.exception("database unavailable for a %s message", incoming.platform)
+                return not_saved(incoming.text)
+            log.error(
+                "database unavailable for %s event %s (%s): asking for a redelivery",
+                incoming.platform,
+                event_id,
+                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+            )
+            raise DatabaseUnavailable from exc
         except Exception:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
+
+    def check_available(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers (for adapters that acknowledge
+        before they handle, as Bolt does: a 503 must come before the 200)."""
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except (OperationalError, InterfaceError) as exc:
+            log.error("database unavailable: asking for a redelivery")
+            raise DatabaseUnavailable from exc

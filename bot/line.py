@@ -26,7 +26,7 @@ from linebot.v3.webhooks import (
     UserMentionee,
 )
 
-from bot.inbound import Inbound
+from bot.inbound import DatabaseUnavailable, Inbound
 from bot.render_line import to_line_messages
 from handlers.messages import Incoming, Reply
 
@@ -61,8 +61,11 @@ def line_blueprint(
             # Signed but not a webhook body; the SDK raises more than InvalidSignatureError.
             log.warning("LINE webhook: signed body of the wrong shape refused")
             return jsonify(error="malformed body"), 400
-        for event in events:
-            _handle(event, api, inbound, replies)
+        try:
+            for event in events:
+                _handle(event, api, inbound, replies)
+        except DatabaseUnavailable:  # (harden) LINE redelivers; applied events are skipped then
+            return jsonify(error="database unavailable, please redeliver"), 503
         return jsonify(status="ok"), 200
 
     return bp

@@ -15,7 +15,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.inbound import Inbound
+from bot.inbound import DatabaseUnavailable, Inbound
 from bot.render_slack import ACTION_PREFIX, to_blocks, to_slack_message
 from handlers.messages import Incoming
 
@@ -40,6 +40,10 @@ def slack_blueprint(
     def events() -> Response | tuple[Response, int]:
         if not _plausible_body():
             return jsonify(error="expected a JSON object or a form body"), 400
+        try:  # (harden) Bolt acknowledges before its listener runs: check the database first
+            inbound.check_available()
+        except DatabaseUnavailable:
+            return jsonify(error="database unavailable, please retry"), 503
         try:
             return handler.handle(request)
         except Exception:
