@@ -16,6 +16,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from bot.cli_handover import handover_command
+from bot.cli_people import register as register_people_commands
 from bot.cli_scheduler import register as register_scheduler_commands
 from config import SettingsError
 from config.demo import DEMO_FILE, render_demo
@@ -44,6 +45,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(clock)
     register_scheduler_commands(app)  # reminders preview, outbox list/retry
     app.cli.add_command(handover_command)
+    register_people_commands(app)  # contacts, agreements, forget
 
 
 db = AppGroup("db", help="Database commands.")  # its commands run inside the app context

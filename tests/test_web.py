@@ -101,3 +101,22 @@ def test_malformed_settings_name_the_variable(
         load_settings(_env_file=None)
     assert str(err.value).startswith(f"{name}: ")
     assert "\n" not in str(err.value)
+
+
+def test_line_refuses_a_plain_http_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "LINE_CHANNEL_SECRET": "s",
+        "LINE_CHANNEL_ACCESS_TOKEN": "t",
+        "PUBLIC_BASE_URL": "http://renkei.example.jp",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert str(err.value).startswith("PUBLIC_BASE_URL must be an https:// address")
+    assert "\n" not in str(err.value)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://renkei.example.jp")
+    assert load_settings(_env_file=None).line_enabled
+    # LINE off: the local default http://127.0.0.1 is fine
+    monkeypatch.delenv("LINE_CHANNEL_SECRET")
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    assert load_settings(_env_file=None).public_base_url == "http://127.0.0.1:8000"
