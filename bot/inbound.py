@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
+from handlers.privacy import for_chat
 from storage.db import transaction
 from storage.events import claim_event
 
 log = logging.getLogger(__name__)
 
+Action = Callable[[Session, datetime], "Reply | None"]
 NOT_SAVED_MARK = "システムの問題で処理できませんでした"
 
 
@@ -51,37 +53,51 @@ class Inbound:
         The event id is claimed in the same transaction as the command's writes, so a
         redelivery is a no-op and a failure leaves neither the claim nor half a record.
         """
-        now = self.clock()
         try:
-            with transaction(self.sessions) as session:
-                if event_id is not None and not claim_event(
-                    session, platform=incoming.platform, event_id=event_id, now=now
-                ):
-                    log.info(
-                        "%s event %s seen before: acknowledged, not applied",
-                        incoming.platform,
-                        event_id,
-                    )
-                    return None
-                return respond(session, incoming, now=now, tz=self.tz)
-        except (OperationalError, InterfaceError) as exc:
-            if event_id is None:  # nothing will redeliver it: say so in the chat
-                log.exception("database unavailable for a %s message", incoming.platform)
-                return not_saved(incoming.text)
-            log.error(
-                "database unavailable for %s event %s (%s): asking for a redelivery",
+            return self.once(
                 incoming.platform,
                 event_id,
-                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+                lambda session, now: self.respond(session, incoming, now=now),
             )
-            raise DatabaseUnavailable from exc
+        except DatabaseUnavailable:
+            if event_id is not None:
+                raise  # the adapter answers 503 and the platform redelivers
+            log.exception("database unavailable for a %s message", incoming.platform)
+            return not_saved(incoming.text)  # nothing will redeliver it: say so in the chat
         except Exception:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
 
+    def respond(self, session: Session, incoming: Incoming, *, now: datetime) -> Reply | None:
+        """The command's answer, marked private where the group may not see it."""
+        return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
+
+    def once(self, platform: str, event_id: str | None, action: Action) -> Reply | None:
+        """Run `action` in one transaction with the claim of `event_id`: a redelivered event
+        (a follow, a join, a message) is acknowledged and not applied again. Raises on failure."""
+        now = self.clock()
+        try:
+            with transaction(self.sessions) as session:
+                if event_id is not None and not claim_event(
+                    session, platform=platform, event_id=event_id, now=now
+                ):
+                    log.info(
+                        "%s event %s seen before: acknowledged, not applied", platform, event_id
+                    )
+                    return None
+                return action(session, now)
+        except (OperationalError, InterfaceError) as exc:
+            log.error(
+                "database unavailable for %s event %s (%s): asking for a redelivery",
+                platform,
+                event_id,
+                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+            )
+            raise DatabaseUnavailable from exc
+
     def check_available(self) -> None:
         """Raise DatabaseUnavailable unless the database answers (for adapters that acknowledge
-        before they handle, as Bolt does: a 503 must come before the 200)."""
+        before they handle: a 503 must come before the 200)."""
         try:
             with self.sessions() as session:
                 session.execute(text("SELECT 1"))

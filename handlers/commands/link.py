@@ -14,6 +14,7 @@ from storage.identities import (
     locked_out_until,
     record_wrong_code,
     redeem_invite,
+    void_invite,
 )
 
 log = logging.getLogger(__name__)
@@ -26,21 +27,25 @@ def link(session: Session, incoming: Incoming, args: str, *, now: datetime) -> R
     code = args.strip().split(" ")[0] if args.strip() else ""
     if not code:
         return Reply(USAGE, private=True)
-    if incoming.platform == "local":
+    if incoming.platform == "local" and incoming.chat_id is None:
         return Reply("ローカルチャネルでは登録は不要です（--as で担当者を指定します）。")
+    # Guessing is limited per account, in a group too (voiding there tells a live code apart).
     account = {"platform": incoming.platform, "external_id": incoming.user_id}
     if until := locked_out_until(session, **account, now=now):
         return _locked(until, now)
+    if incoming.chat_id is not None:
+        # Everyone in the group has read the code now: it must not link anyone.
+        voided = void_invite(session, code=code, now=now)
+        if not voided and (until := _wrong(session, incoming, now)):
+            return _locked(until, now)
+        return Reply(
+            "登録コードはグループやチャンネルでは使えません。"
+            + ("このコードは無効にしました。" if voided else "")
+            + "事務局に新しいコードを依頼し、ボットとの1対1のトークで「登録 コード」と送ってください。"
+        )
     contact = redeem_invite(session, code=code, **account, now=now)
     if contact is None:
-        if until := record_wrong_code(session, **account, now=now):
-            log.warning(
-                "invite codes: %s account %s locked out until %s after %d wrong codes",
-                incoming.platform,
-                incoming.user_id,
-                until.isoformat(),
-                MAX_WRONG_CODES,
-            )
+        if until := _wrong(session, incoming, now):
             return _locked(until, now)
         return Reply(
             "登録コードが正しくないか、期限切れ・使用済みです。事務局に新しいコードを依頼してください。",
@@ -51,6 +56,22 @@ def link(session: Session, incoming: Incoming, args: str, *, now: datetime) -> R
         f"{contact.name}さん、登録しました。これからよろしくお願いします。\n「ヘルプ」で使い方を表示します。",
         private=True,
     )
+
+
+def _wrong(session: Session, incoming: Incoming, now: datetime) -> datetime | None:
+    """Count a wrong code; the end of the lockout when this one starts it (logged)."""
+    until = record_wrong_code(
+        session, platform=incoming.platform, external_id=incoming.user_id, now=now
+    )
+    if until is not None:
+        log.warning(
+            "invite codes: %s account %s locked out until %s after %d wrong codes",
+            incoming.platform,
+            incoming.user_id,
+            until.isoformat(),
+            MAX_WRONG_CODES,
+        )
+    return until
 
 
 def _locked(until: datetime, now: datetime) -> Reply:

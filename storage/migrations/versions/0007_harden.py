@@ -1,7 +1,7 @@
 """clock status (heartbeat, planner failures) for /healthz; invite code attempts per account; processed events by age
 
 Revision ID: 0007_harden
-Revises: 0004
+Revises: 0006_line
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0007_harden"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006_line"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
