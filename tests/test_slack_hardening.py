@@ -488,3 +488,34 @@ def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
         keys = s.scalars(select(Contact.key)).all()
     assert sorted(primaries) == ["sato", "suzuki"]  # tanaka's side passed to suzuki
     assert not [k for k in keys if "successor" in k]  # no new contact was made up
+
+
+def test_a_failure_inside_a_listener_reaches_the_error_handler_not_a_500(
+    demo: Flask,
+    slack_api: HTTPServer,
+    executor: RecordingExecutor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A real database failure (the dedupe table gone) while noting an edit: the one error
+    handler answers (a 200 today; the place where an outage's status is chosen)."""
+    engine = demo.extensions["renkei"].engine
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D1",
+        "channel_type": "im",
+        "message": {"type": "message", "user": "Utanaka", "text": "new", "ts": "1.1"},
+        "previous_message": {"type": "message", "user": "Utanaka", "text": "old", "ts": "1.1"},
+    }
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE processed_event RENAME TO processed_event_away")
+    try:
+        res = post_slack(demo.test_client(), slack_event_body(edited, event_id="EvX9"))
+        executor.drain()
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE processed_event_away RENAME TO processed_event")
+    assert res.status_code == 200
+    assert calls(slack_api, "chat.postMessage") == []
+    [failed] = [r for r in caplog.records if "failed" in r.getMessage() and r.name == "bot.slack"]
+    assert failed.levelno == logging.ERROR and "message_changed" in failed.getMessage()
