@@ -84,6 +84,7 @@ def create_app(
                 client=client,
                 inbound=inbound,
                 executor=slack_executor,
+                team_id=settings.slack_team_id,
             )
         )
     else:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     slack_bot_token: str = ""
     # slack_sdk joins method names with urljoin, so the trailing slash matters.
     slack_api_url: str = "https://slack.com/api/"
+    # The one workspace served; empty: the one the bot token belongs to (auth.test).
+    slack_team_id: str = ""
 
     public_base_url: str = "http://127.0.0.1:8000"
     # Signs the web's session cookies. Unset: generated once and kept in instance/secret_key.

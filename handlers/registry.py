@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from handlers.commands.dashboard import calendar, dashboard
 from handlers.commands.due import due, this_week
+from handlers.commands.group import GROUP_COMMAND, tie_group
 from handlers.commands.handover import handover, reassign
 from handlers.commands.history import history
 from handlers.commands.kpi import kpi
@@ -95,6 +96,13 @@ COMMANDS: tuple[Command, ...] = (
         "正担当を後任者に交代する（登録コードを発行）",
         "担当変更 山田 太郎 yamada@example.jp",
         reassign,
+    ),
+    Command(
+        "group",
+        (GROUP_COMMAND, "グループ登録", "link group"),
+        "このグループ（Slackはチャンネル）に協定の週次ダイジェストを届ける",
+        GROUP_COMMAND,
+        tie_group,
     ),
     Command(
         "undo",

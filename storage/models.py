@@ -130,6 +130,9 @@ class ChatIdentity(Base):
     external_id: Mapped[str] = mapped_column(String(100))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     linked_at: Mapped[datetime]
+    # Set when the person blocked the bot (LINE unfollow): nothing is pushed there until they
+    # add it again; reminders fall back as for an unlinked contact.
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact] = relationship()
 
