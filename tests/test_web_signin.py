@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 from flask import Flask
+from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
 from storage.db import transaction
 from storage.models import Activity, ChangeLog, LoginLink
-from tests.support import Clock, say
+from tests.support import (
+    Clock,
+    RecordingExecutor,
+    line_body,
+    line_text_event,
+    link_account,
+    post_line,
+    say,
+)
 from tests.web_support import (
     add_secretariat,
     csrf_of,
@@ -42,14 +52,24 @@ def test_dashboard_in_chat_answers_privately_with_a_one_time_link(demo: Flask) -
     assert say(demo, "tanaka", "dashboard").private  # the English alias
 
 
-def test_the_link_is_not_given_in_a_line_group(demo: Flask) -> None:
-    from handlers.messages import Incoming
-
-    reply = demo.extensions["renkei"].inbound.handle(
-        Incoming("local", "tanaka", "ダッシュボード", chat_id="G1")
+def test_in_a_line_group_the_link_is_pushed_to_the_person_alone(
+    demo: Flask, line_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_account(demo, "line", "tanaka", "Utanaka")
+    for path in ("/v2/bot/message/reply", "/v2/bot/message/push"):
+        line_api.expect_request(path, method="POST").respond_with_json(
+            {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
+        )
+    body = line_body(
+        line_text_event("ダッシュボード", user_id="Utanaka", event_id="d1", group_id="Cgroup")
     )
-    assert reply is not None and "1対1" in reply.text and "/login/" not in reply.text
-    assert _links(demo) == []
+    assert post_line(demo.test_client(), body).status_code == 200
+    executor.drain()  # LINE answers leave from a small pool once the event is committed
+    sent = {req.path.rsplit("/", 1)[-1]: json.loads(req.get_data()) for req, _ in line_api.log}
+    assert sent["push"]["to"] == "Utanaka"
+    assert "/login/" in sent["push"]["messages"][0]["text"]
+    assert "/login/" not in json.dumps(sent["reply"], ensure_ascii=False)
+    assert len(_links(demo)) == 1
 
 
 def test_a_link_works_once(demo: Flask) -> None:
