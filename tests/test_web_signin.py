@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from bot.app import create_app
+from config import Settings
+from config.settings import secret_key_of
 from storage.db import transaction
 from storage.models import Activity, ChangeLog, LoginLink
 from tests.support import (
@@ -183,3 +187,26 @@ def test_webhooks_need_no_csrf_token(demo: Flask) -> None:
     # not the web's CSRF page.
     res = demo.test_client().post("/line/webhook", data="{}")
     assert "送信できませんでした" not in res.get_data(as_text=True)
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    path = tmp_path / "instance" / "secret_key"
+    first = secret_key_of(settings, path)
+    assert len(first) >= 40 and path.read_text() == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert secret_key_of(settings, path) == first  # kept across restarts
+    given = Settings(_env_file=None, secret_key="from-the-environment")  # type: ignore[call-arg]
+    assert secret_key_of(given, path) == "from-the-environment"
+
+
+def test_cookies_are_secure_under_https(settings: Settings, demo: Flask) -> None:
+    https = settings.model_copy(update={"public_base_url": "https://renkei.example.jp"})
+    app = create_app(https)
+    try:
+        url = login_url(app, "tanaka")
+        client = app.test_client()
+        res = follow_link(client, url.replace("https://renkei.example.jp", "http://localhost"))
+        assert "Secure" in res.headers["Set-Cookie"]
+    finally:
+        app.extensions["renkei"].engine.dispose()
