@@ -182,6 +182,16 @@ def test_agreement_page_in_the_browser(demo: Flask, served: str, browser: Any, w
     assert badge.text == "成功事例"
     assert _screenshot(browser, "agreement", width).stat().st_size > 10_000
 
+    # Printed as the 推進会議 handout: buttons and forms are left out, the content stays.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.CSS_SELECTOR, "p.actions").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "header.top nav").is_displayed()
+        assert browser.find_element(By.ID, "kpis").is_displayed()
+        _screenshot(browser, "agreement-print", width)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_secretariat_adds_a_task_in_the_browser(
