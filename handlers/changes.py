@@ -9,7 +9,17 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Numeric, select
 
 from handlers.context import Context
-from storage.models import ActionItem, Activity, Base, ChangeLog, Kpi, KpiEntry, Meeting
+from storage.models import (
+    ActionItem,
+    Activity,
+    Agreement,
+    AgreementContact,
+    Base,
+    ChangeLog,
+    Kpi,
+    KpiEntry,
+    Meeting,
+)
 from storage.types import UTCDateTime
 
 UNDO_WINDOW = ChangeLog.undo_window
@@ -18,7 +28,10 @@ TABLES: dict[str, type[Base]] = {
     "kpi_entry": KpiEntry,
     "meeting": Meeting,
     "action_item": ActionItem,
-    "kpi": Kpi,  # a target changed on the web by 事務局
+    # written on the web by 事務局 (bot/web/manage.py)
+    "kpi": Kpi,
+    "agreement": Agreement,
+    "agreement_contact": AgreementContact,
 }
 
 
