@@ -31,7 +31,7 @@ from storage.models import Agreement, Meeting
 
 EXAMPLE = "例：「会議 12/10 14:00 実務者会議 市役所3F」"
 LIST_WORDS = {"一覧", "予定", "list", "ls"}
-MOVE_WORDS = {"変更", "延期", "移動", "move", "reschedule"}
+MOVE_WORDS = {"変更", "修正", "延期", "移動", "move", "reschedule", "change", "edit"}
 CANCEL_WORDS = {"中止", "取りやめ", "キャンセル", "cancel"}
 TIMES = ("10:00", "13:30", "14:00", "15:00")
 FIELDS = {
@@ -255,14 +255,14 @@ def _move(ctx: Context, args: str) -> Reply:
 
 def _ref_and_when(ctx: Context, text: str) -> tuple[str, str]:
     """「成果報告会 3/11 13:30」 → (「成果報告会」, 「3/11 13:30」); a lone time is a time."""
-    words = text.split()
-    if words and TIME_ONLY.match(words[-1]):
-        return " ".join(words[:-1]), words[-1]
     try:
         found = find_when(text, today=ctx.today)
     except ValueError:  # the weekday question is asked once the meeting is known
         return "", text
     if found is None:
+        words = text.split()
+        if words and TIME_ONLY.match(words[-1]):
+            return " ".join(words[:-1]), words[-1]
         return text, ""
     when, rest = found
     spec = when.start.strftime("%Y/%m/%d") + (f" {when.time:%H:%M}" if when.time else "")
