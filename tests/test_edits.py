@@ -206,3 +206,61 @@ def test_moving_into_the_past_is_refused(demo: Flask) -> None:
     demo.extensions["renkei"].clock.now += timedelta(minutes=1)
     assert "過ぎています" in say(demo, "tanaka", "会議 変更 1 11/20 10:00").text
     assert meeting(demo, 1).starts_at == datetime(2026, 12, 10, 14, 0, tzinfo=TOKYO)
+
+
+def test_a_number_shown_is_never_handed_out_again_after_取消(demo: Flask) -> None:
+    first = say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
+    assert "（No.1）" in first.text
+    say(demo, "tanaka", "取消")
+    second = say(demo, "tanaka", "活動 11/21 清掃活動 参加者12名")
+    assert "（No.2）" in second.text
+    assert [a.id for a in rows(demo, Activity)] == [2]
+    taken = say(demo, "tanaka", "タスク 12/7 資料の印刷").text
+    number = int(taken.split("（No.")[1].split("）")[0])
+    say(demo, "tanaka", "取消")
+    assert f"（No.{number + 1}）" in say(demo, "tanaka", "タスク 12/8 資料の送付").text
+    assert number not in [t.id for t in rows(demo, ActionItem)]
+
+
+def test_counts_lose_their_separators_and_titles_keep_what_was_typed(demo: Flask) -> None:
+    reply = say(
+        demo, "tanaka", "活動 11/20 女性活躍セミナー（働く女性の交流会） 参加者26名・企業11社"
+    )
+    [row] = rows(demo, Activity)
+    assert row.title == "女性活躍セミナー（働く女性の交流会）"
+    assert row.counts == {
+        "参加者": {"value": 26, "unit": "名"},
+        "企業": {"value": 11, "unit": "社"},
+    }
+    assert "女性活躍セミナー（働く女性の交流会） 参加者26名 企業11社" in reply.text
+
+
+def test_a_label_typed_apart_from_its_count_is_its_label(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "活動 11/20 防災訓練 参加者 32名")
+    [row] = rows(demo, Activity)
+    assert (row.title, row.counts) == ("防災訓練", {"参加者": {"value": 32, "unit": "名"}})
+    assert "件数" not in reply.text and "防災訓練 参加者32名" in reply.text
+
+
+def test_the_same_activity_twice_within_ten_minutes_asks_first(demo: Flask) -> None:
+    say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
+    reply = say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
+    assert "同じ活動を1分前に記録しています（No.1" in reply.text
+    assert len(rows(demo, Activity)) == 1
+    say(demo, "tanaka", "いいえ")
+    assert len(rows(demo, Activity)) == 1
+    say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名")
+    say(demo, "tanaka", "はい、もう一度記録")
+    assert len(rows(demo, Activity)) == 2
+    demo.extensions["renkei"].clock.now += timedelta(minutes=11)
+    assert "記録しました" in say(demo, "tanaka", "活動 11/20 防災訓練 参加者45名").text
+    assert len(rows(demo, Activity)) == 3
+
+
+def test_odd_days_are_accepted_with_a_note(demo: Flask) -> None:
+    reply = say(demo, "tanaka", "タスク 1/11 成人式の準備")
+    assert "1/11は祝日（成人の日）です。" in reply.text
+    reply = say(demo, "tanaka", "会議 12/30 10:00 年末の打合せ 市役所")
+    assert "12/30は年末年始のお休み（12/29〜1/3）です。" in reply.text
+    assert any(m.title == "年末の打合せ" for m in rows(demo, Meeting))
+    assert any(t.title == "成人式の準備" for t in rows(demo, ActionItem))
