@@ -29,6 +29,7 @@ from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
 from storage.business_days import in_office_hours
 from storage.db import read_only, transaction
+from storage.handovers import apply_due_handovers
 from storage.models import Agreement, ChartImage, Contact, Outbox
 from storage.outbox import (
     MAX_ATTEMPTS,
@@ -69,6 +70,8 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     # halfway is run again by the next tick, and the unique keys skip what it had inserted.
     start, end = now - LOOKBACK, now + AHEAD
     inserted = 0
+    with transaction(sessions) as session:  # a 担当変更 「4月1日から」 takes effect on its day
+        apply_due_handovers(session, today=now.astimezone(tz).date(), now=now)
     with read_only(sessions) as session:
         mark = planned_until(session)
         planned = plan_notifications(
