@@ -20,6 +20,7 @@ from storage.models import (
     Contact,
     Handover,
     InviteCode,
+    Kpi,
     KpiEntry,
     Meeting,
 )
@@ -35,6 +36,7 @@ TABLES: dict[str, type[Base]] = {
     "contact": Contact,
     "invite_code": InviteCode,
     "handover": Handover,
+    "kpi": Kpi,  # a target changed on the web by 事務局
 }
 
 
