@@ -10,6 +10,7 @@ from sqlalchemy import select
 from handlers.agreements import pick_agreement
 from handlers.changes import record_create
 from handlers.context import Context
+from handlers.item_refs import has_command_word
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
 from handlers.questions import ask
@@ -76,6 +77,11 @@ def log(ctx: Context, args: str) -> Reply:
         title = " ".join(w for w in words if w != field) or field
     if not title:
         return Reply(f"活動の内容（タイトル）を入れてください。{EXAMPLE}")
+    if has_command_word(title):
+        return Reply(
+            f"「{title}」は活動の内容として記録しませんでした（番号や「変更」などの言葉が入っています）。"
+            f"{EXAMPLE}"
+        )
     if len(title) > TITLE_MAX:
         return Reply(
             f"タイトルが長すぎます（{TITLE_MAX}文字まで）。詳しい内容は「メモ:」の後に書けます。"
