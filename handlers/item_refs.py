@@ -117,7 +117,7 @@ _PARTICLE_END = re.compile(r"(?:変更|修正)?(?:を|は|が|の)?$")
 # A command word standing alone (「変更」「期限変更」「中止」): never part of a new item's title.
 COMMAND_WORD = re.compile(
     r"^(?:(?:期限|締切|担当者?|件名|タイトル|場所|日時|時間)?(?:を|の)?(?:変更|修正)"
-    r"|(?:に|へ)(?:変更|延期)|変更|延期|中止|完了|取消|取り消し|削除|キャンセル|edit|change|cancel|done)$",
+    r"|(?:に|へ)(?:変更|延期)|変更|延期|中止|完了|取消|取り消し|削除|キャンセル)$",
     re.IGNORECASE,
 )
 

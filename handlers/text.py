@@ -26,7 +26,7 @@ _SPACES = re.compile(r"\s+")
 # Full-width punctuation people type in titles, kept as typed: NFKC would turn （…） into (…)
 # and the stored title would no longer be what the user wrote. Digits, letters, spaces, ／ and
 # ： still become ASCII, so commands, dates and numbers parse alike.
-_KEEP = "（）［］｛｝！？＆＋＝～〜、。・「」『』【】"
+_KEEP = "（）［］｛｝"
 
 
 def normalize(text: str) -> str:

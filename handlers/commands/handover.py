@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 
 from sqlalchemy import select
 
@@ -16,9 +17,16 @@ from handlers.handover_doc import as_text, handover_sections
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from handlers.text import fmt_date, odd_day_note
-from storage.handovers import apply_due_handovers, open_tasks_of, pending_for, transfer
+from storage.handovers import apply_due_handovers, open_tasks_of, transfer
 from storage.identities import create_invite
-from storage.models import Agreement, AgreementContact, ChatIdentity, Contact, Handover
+from storage.models import (
+    ActionItem,
+    Agreement,
+    AgreementContact,
+    ChatIdentity,
+    Contact,
+    Handover,
+)
 
 EXAMPLE = "例：「担当変更 山田 太郎 yamada@example.jp」「担当変更 @鈴木」"
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -87,7 +95,7 @@ def reassign(ctx: Context, args: str) -> Reply:
     if leaving and tasks_choice is None:  # private: the buttons repeat any e-mail address
         return replace(_ask_tasks(ctx, retry, name, leaving), private=True)
     task_ids = _chosen(tasks_choice, leaving)
-    summary = f"担当変更 {ctx.contact.name} → {name}"
+    summary = f"担当変更 {ctx.contact.name} → {successor.name if successor else name}"
     logged = [False]  # the first write names the command; the rest join it (one 取消)
 
     def joined() -> bool:
@@ -132,8 +140,8 @@ def _schedule(
     agreement: Agreement,
     mine: AgreementContact,
     successor: Contact,
-    effective: object,
-    moved: list,
+    effective: date,
+    moved: list[ActionItem],
     summary: str,
     joined: Callable[[], bool],
 ) -> Reply:
@@ -179,7 +187,7 @@ def _invite(ctx: Context, successor: Contact, summary: str, joined: bool) -> str
     )
 
 
-def _tasks_line(moved: list, leaving: list, successor: Contact) -> str:
+def _tasks_line(moved: list[ActionItem], leaving: list[ActionItem], successor: Contact) -> str:
     if not leaving:
         return ""
     kept = len(leaving) - len(moved)
@@ -192,7 +200,7 @@ def _tasks_line(moved: list, leaving: list, successor: Contact) -> str:
     return "".join(parts)
 
 
-def _ask_tasks(ctx: Context, retry: str, name: str, leaving: list) -> Reply:
+def _ask_tasks(ctx: Context, retry: str, name: str, leaving: list[ActionItem]) -> Reply:
     listed = "、".join(f"No.{t.id}「{t.title}」" for t in leaving[:5])
     more = f" ほか{len(leaving) - 5}件" if len(leaving) > 5 else ""
     options = [
@@ -212,7 +220,7 @@ def _ask_tasks(ctx: Context, retry: str, name: str, leaving: list) -> Reply:
     )
 
 
-def _chosen(choice: str | None, leaving: list) -> list[int]:
+def _chosen(choice: str | None, leaving: list[ActionItem]) -> list[int]:
     if choice is None or choice in ("残す", "none"):
         return []
     if choice.lower() in ("移す", "all"):
@@ -261,18 +269,3 @@ def _new_key(ctx: Context) -> str:
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
-
-
-def pending_lines(ctx: Context, agreement_ids: list[int]) -> list[str]:
-    """「4/1（木）から 正担当 田中 花子 → 木村 さとみ」 for scheduled handovers."""
-    lines = []
-    for h in pending_for(ctx.session, agreement_ids):
-        old, new = (
-            ctx.session.get(Contact, h.from_contact_id),
-            ctx.session.get(Contact, h.to_contact_id),
-        )
-        assert old is not None and new is not None
-        lines.append(
-            f"{fmt_date(h.effective_on, today=ctx.today)}から 正担当 {old.name} → {new.name}"
-        )
-    return lines
