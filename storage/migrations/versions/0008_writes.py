@@ -1,7 +1,7 @@
 """numbers never reused (SQLite AUTOINCREMENT on numbered tables); scheduled handovers
 
 Revision ID: 0008_writes
-Revises: 0006_line
+Revises: 0007_harden
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0008_writes"
-down_revision: str | Sequence[str] | None = "0006_line"
+down_revision: str | Sequence[str] | None = "0007_harden"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
