@@ -264,3 +264,13 @@ def test_odd_days_are_accepted_with_a_note(demo: Flask) -> None:
     assert "12/30は年末年始のお休み（12/29〜1/3）です。" in reply.text
     assert any(m.title == "年末の打合せ" for m in rows(demo, Meeting))
     assert any(t.title == "成人式の準備" for t in rows(demo, ActionItem))
+
+
+def test_braces_in_an_edit_with_several_matches_are_just_text(demo: Flask) -> None:
+    say(demo, "tanaka", "会議 12/21 10:00 打合せ 市役所")
+    say(demo, "tanaka", "会議 12/22 10:00 打合せ 市役所")
+    reply = say(demo, "tanaka", "会議 変更 打合せ 件名 {n} {x}")
+    assert "2件あります" in reply.text
+    assert reply.buttons[0].text.endswith("件名 {n} {x}")
+    say(demo, "tanaka", "2")
+    assert [m.title for m in rows(demo, Meeting) if m.place == "市役所"] == ["打合せ", "{n} {x}"]

@@ -196,7 +196,7 @@ def _pick(ctx: Context, ref: str, then: str, *, what: str) -> Meeting | Reply:
             "会議",
             ref or what,
             [(m.id, f"{m.starts_at.astimezone(ctx.tz):%m/%d} {m.title}") for m in matches],
-            lambda n: then.format(n=n).strip(),
+            lambda n: then.replace("{n}", str(n)).strip(),
             command="meeting",
         )
     return matches[0]

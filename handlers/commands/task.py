@@ -247,7 +247,7 @@ def _change_due(ctx: Context, row: ActionItem, value: str) -> Reply:
     found = find_date(ctx, value, retry=f"タスク 変更 {row.id} 期限", command="task")
     if isinstance(found, Reply):
         return found
-    if found is None or found[1].strip(" にへ"):
+    if found is None:
         return Reply(f"新しい期限を日付で入れてください。例：「タスク 変更 {row.id} 期限 12/19」")
     new = found[0].end
     old = row.due_on
