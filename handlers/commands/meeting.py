@@ -5,6 +5,7 @@ the number: 「会議 成果報告会 3/11 13:30 に変更」), 「会議 中止
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time
 
 from sqlalchemy import select
@@ -180,7 +181,7 @@ def _list(ctx: Context, args: str) -> Reply:
     )
 
 
-def _pick(ctx: Context, ref: str, then: str, *, what: str) -> Meeting | Reply:
+def _pick(ctx: Context, ref: str, then: Callable[[int], str], *, what: str) -> Meeting | Reply:
     """The one meeting `ref` names (number, date or title words; all upcoming ones when empty),
     or a reply: none found, or which of several."""
     ref = ref.strip().removesuffix("の").strip()
@@ -196,7 +197,7 @@ def _pick(ctx: Context, ref: str, then: str, *, what: str) -> Meeting | Reply:
             "会議",
             ref or what,
             [(m.id, f"{m.starts_at.astimezone(ctx.tz):%m/%d} {m.title}") for m in matches],
-            lambda n: then.replace("{n}", str(n)).strip(),
+            lambda n: then(n).strip(),
             command="meeting",
         )
     return matches[0]
@@ -211,7 +212,7 @@ def _move(ctx: Context, args: str) -> Reply:
         picked = _pick(
             ctx,
             ref,
-            f"会議 変更 {{n}} {'場所' if field == 'place' else '件名'} {value}",
+            lambda n: f"会議 変更 {n} {'場所' if field == 'place' else '件名'} {value}",
             what="変更する",
         )
         if isinstance(picked, Reply):
@@ -223,7 +224,7 @@ def _move(ctx: Context, args: str) -> Reply:
         ref, spec = tokens[0], " ".join(tokens[1:])
     else:
         ref, spec = _ref_and_when(ctx, text)
-    picked = _pick(ctx, ref, f"会議 変更 {{n}} {spec}", what="変更する")
+    picked = _pick(ctx, ref, lambda n: f"会議 変更 {n} {spec}", what="変更する")
     if isinstance(picked, Reply):
         return picked
     row = picked
@@ -282,7 +283,7 @@ def _change_text(ctx: Context, row: Meeting, field: str, value: str) -> Reply:
 
 
 def _cancel(ctx: Context, args: str) -> Reply:
-    picked = _pick(ctx, args.strip(), "会議 中止 {n}", what="中止する")
+    picked = _pick(ctx, args.strip(), lambda n: f"会議 中止 {n}", what="中止する")
     if isinstance(picked, Reply):
         return picked
     row = picked
