@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from handlers.context import Context
 from handlers.messages import Button, Reply
+from handlers.understanding.intent import understand
 from storage.models import PendingQuestion
 
 TTL = timedelta(minutes=10)
@@ -54,14 +55,43 @@ def close(ctx: Context) -> None:
 
 
 def _pick(options: dict[str, str], text: str) -> str | None:
+    """Number, then exact label, then a label it starts, then one it is part of, then the
+    longest label inside the answer (「広島市で」 is 広島市, not 東広島市); はい/いいえ; and a
+    cancel phrase anywhere (「やっぱいいや」「キャンセルで」) closes the question."""
     labels = list(options)
-    if text.isdigit() and 1 <= int(text) <= len(labels):
-        return options[labels[int(text) - 1]]
-    exact = [label for label in labels if label == text]
+    text = text.strip().rstrip("。.!！")
+    number = text.removeprefix("No.").removeprefix("no.").rstrip("番")
+    if number.isdigit() and 1 <= int(number) <= len(labels):
+        return options[labels[int(number) - 1]]
+    if not text:
+        return None
+    lowered = text.lower()
+    exact = [label for label in labels if label.lower() == lowered]
     if exact:
         return options[exact[0]]
-    partial = [label for label in labels if text and text in label]
-    return options[partial[0]] if len(partial) == 1 else None
+    for fits in (
+        lambda label: label.lower().startswith(lowered),
+        lambda label: lowered in label.lower(),
+    ):
+        found = [label for label in labels if fits(label)]
+        if len(found) == 1:
+            return options[found[0]]
+        if found:
+            return None  # several fit: ask again rather than guess
+    inside = sorted((label for label in labels if label.lower() in lowered), key=len, reverse=True)
+    if inside and all(other.lower() in inside[0].lower() for other in inside[1:]):
+        return options[inside[0]]
+    intent = understand(text)
+    if intent.kind == "yes":
+        return _labelled(options, ("はい", "ok", "yes"))
+    if intent.kind in ("no", "cancel"):
+        return _labelled(options, ("いいえ", "no", "キャンセル")) or "キャンセル"
+    return None
+
+
+def _labelled(options: dict[str, str], starts: tuple[str, ...]) -> str | None:
+    found = [text for label, text in options.items() if label.lower().startswith(starts)]
+    return found[0] if found else None
 
 
 def _mine(ctx: Context) -> tuple[object, ...]:
