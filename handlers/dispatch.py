@@ -46,6 +46,8 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
     if contact is None:
         return PLEASE_REGISTER
     ctx = Context(session, incoming, contact, now, tz)
+    if found is not None and (chosen := answer(ctx, text, exact=True)):
+        return _run(ctx, chosen)  # a choice's label typed as shown, though it reads as a command
     if found is not None and overrides(text, found[0].name, found[1]):
         found = None  # 「タスク終わった」「KPIどれくらい？」: a command word, but no command
     if found is not None:

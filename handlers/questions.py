@@ -3,6 +3,7 @@ answered by tapping a button or by typing its number or label. It expires after 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -35,16 +36,21 @@ def ask(ctx: Context, text: str, options: list[Button], *, command: str) -> Repl
     return Reply(text, items=numbered, buttons=tuple(options))
 
 
-def answer(ctx: Context, text: str) -> str | None:
+def answer(ctx: Context, text: str, *, exact: bool = False) -> str | None:
     """The text the typed answer stands for, if it answers the open question; the question is
-    closed either way once a reply to it is recognised."""
+    closed either way once a reply to it is recognised. `exact`: only a label typed as shown
+    (「KPIにも入れる」 answers the question, although it starts with a command word)."""
     question = ctx.session.scalar(select(PendingQuestion).where(*_mine(ctx)))
     if question is None:
         return None
     if question.expires_at <= ctx.now:
         ctx.session.delete(question)
         return None
-    choice = _pick(question.options, text.strip())
+    if exact:
+        labels = {label.lower(): value for label, value in question.options.items()}
+        choice = labels.get(text.strip().lower())
+    else:
+        choice = _pick(question.options, text.strip())
     if choice is not None:
         ctx.session.delete(question)
     return choice
@@ -59,7 +65,7 @@ def _pick(options: dict[str, str], text: str) -> str | None:
     longest label inside the answer (「広島市で」 is 広島市, not 東広島市); はい/いいえ; and a
     cancel phrase anywhere (「やっぱいいや」「キャンセルで」) closes the question."""
     labels = list(options)
-    text = text.strip().rstrip("。.!！")
+    text = _POLITE_TAIL.sub("", text.strip())
     number = text.removeprefix("No.").removeprefix("no.").rstrip("番")
     if number.isdigit() and 1 <= int(number) <= len(labels):
         return options[labels[int(number) - 1]]
@@ -87,6 +93,11 @@ def _pick(options: dict[str, str], text: str) -> str | None:
     if intent.kind in ("no", "cancel"):
         return _labelled(options, ("いいえ", "no", "キャンセル")) or "キャンセル"
     return None
+
+
+_POLITE_TAIL = re.compile(
+    r"(?:の方)?(?:で|に|を|が)?(?:お願い(?:します|いたします)?|おねがいします|です|にします|で(?:す)?)?[。.!！\s]*$"
+)
 
 
 def _labelled(options: dict[str, str], starts: tuple[str, ...]) -> str | None:

@@ -21,7 +21,15 @@ from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
 from handlers.questions import ask
 from handlers.text import fmt_date, fmt_datetime, fmt_number, short_title
-from handlers.understanding.intent import GREETINGS, Intent, understand
+from handlers.understanding.analyser import words
+from handlers.understanding.intent import (
+    CANCEL_MEETING,
+    GREETINGS,
+    MEETING,
+    MOVE_MEETING,
+    Intent,
+    understand,
+)
 from storage.due import agreements_of
 from storage.models import ActionItem, Agreement, Kpi, Meeting
 
@@ -74,12 +82,14 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
 
 def overrides(text: str, command_name: str, args: str) -> bool:
     """A command word was first, but the rest is no argument: 「タスク終わった」「KPIどれくらい？」
-    「会議いつ？」. Then the message is understood instead of run as a command."""
-    if command_name not in ("task", "meeting", "kpi", "log", "done") or not args:
-        return False
-    if any(ch.isdigit() for ch in args):
+    「会議いつ？」「期限切れてるのある？」. Then the message is understood instead of run."""
+    if not args or any(ch.isdigit() for ch in args):
         return False
     intent = understand(text)
+    if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
+        return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
+    if command_name not in ("task", "meeting", "kpi", "log", "done"):
+        return False
     return intent.rewritten or intent.kind in ("question", "done", "cancel", "meeting_cancel")
 
 
@@ -167,7 +177,7 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
     names = [c.label for c in counts if c.label] + ([subject] if subject else [])
     kpi = _kpi_named(kpis, names)
     shown = " ".join(f"{c.label}{fmt_number(c.value)}{c.unit}" for c in counts)
-    if kpi is not None and counts and (not subject or fuzz.partial_ratio(subject, kpi.name) >= 80):
+    if kpi is not None and counts and _names_kpi(names, kpi):
         # 「10月の利用者数は1,130人でした」: a KPI's own name and a value — the KPI, not an activity
         value = fmt_number(counts[-1].value)
         agreement = ctx.session.get(Agreement, kpi.agreement_id)
@@ -193,6 +203,12 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
     return propose(
         ctx, f"活動として記録しますか？\n{fmt_date(day)} {title} {shown}".rstrip(), log, *extra
     )
+
+
+def _names_kpi(names: list[str], kpi: Kpi) -> bool:
+    """The message names the KPI itself (「防災訓練参加者数は130人」), not an event that feeds it
+    (「防災訓練おわりました、参加者85人」)."""
+    return any(fuzz.ratio(re.sub(r"^\d*月の?|^今期は?", "", n), kpi.name) >= 80 for n in names)
 
 
 def _kpi_named(kpis: list[Kpi], names: list[str]) -> Kpi | None:
@@ -250,11 +266,19 @@ def _meetings_meant(ctx: Context, text: str) -> tuple[list[Meeting], str]:
     return (titled or meetings), text  # type: ignore[return-value]
 
 
+_NOT_TITLE = (
+    MEETING | CANCEL_MEETING | MOVE_MEETING | {"時", "分", "半", "日", "月", "今日", "明日"}
+)
+
+
 def _title_words(text: str) -> str:
-    return re.sub(
-        r"会議|打ち?合わ?せ|ミーティング|の|は|を|が|中止|変更|キャンセル|で|に|です|します|[\d:時分/]",
-        "",
-        text,
+    """The nouns that may name a meeting: 「実務者会議キャンセルになりました」 → 実務者."""
+    return "".join(
+        w.surface
+        for w in words(_TIME.sub(" ", text))
+        if w.pos in ("名詞", "接尾辞", "接頭辞")
+        and w.lemma not in _NOT_TITLE
+        and not any(ch.isdigit() for ch in w.surface)
     )
 
 
@@ -295,11 +319,16 @@ def _meeting_move(ctx: Context, intent: Intent, text: str) -> Reply:
     if second is not None and first is not None:  # 「12/17の会議を12/18に」: which, then where to
         old_day, new_day = first[0], second[0].start
         meetings = [m for m in meetings if old_day.start <= _local(ctx, m).date() <= old_day.end]
-    elif first is not None and clock is None:  # 「会議を12/18に変更」: the day only
-        new_day = first[0].start
-    elif first is not None:  # 「明日の打合せ14時からに変更」: that day's meeting, a new time
-        new_day = None
-        meetings = [m for m in meetings if first[0].start <= _local(ctx, m).date() <= first[0].end]
+    elif first is not None:
+        on_day = [m for m in meetings if first[0].start <= _local(ctx, m).date() <= first[0].end]
+        if on_day and (
+            clock is not None or (first[0].time is None and first[0].start != first[0].end)
+        ):
+            new_day, meetings = None, on_day  # 「12/10の打合せ 16時からに」: that day's, new time
+        else:  # 「実務者会議、12/11 14:00に変更」: the new day
+            new_day = first[0].start
+            clock = clock or first[0].time
+            meetings = _best(_title_words(text), [(m.title, m) for m in meetings]) or meetings  # type: ignore[assignment]
     else:
         new_day = None
         meetings = _best(_title_words(text), [(m.title, m) for m in meetings]) or meetings  # type: ignore[assignment]
