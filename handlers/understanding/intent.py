@@ -175,7 +175,7 @@ def understand(text: str) -> Intent:
             return Intent("report", subject=_subject(ws), has_counts=bool(counts))
     if re.search(r"(?:done|finished|完了|済み|済|おわり|終わり|終了)$", bare) and not question:
         return Intent("done", subject=_subject(ws))
-    if question or _asks(lowered, lemmas):
+    if question or _asks(lowered, lemmas) or len(text) <= 12:  # 「来週」 alone asks too
         focus = _focus(lowered, lemmas, meeting)
         if focus:
             return Intent("question", focus=focus)
