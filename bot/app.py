@@ -18,6 +18,7 @@ from bot.charts_web import charts_blueprint
 from bot.inbound import Inbound
 from bot.line import line_api, line_blueprint
 from bot.slack import slack_blueprint, slack_client
+from bot.web import init_web
 from config import Settings, load_settings
 from storage.db import make_engine, make_session_factory, ping
 
@@ -83,6 +84,7 @@ def create_app(
                 client=client,
                 inbound=inbound,
                 executor=slack_executor,
+                team_id=settings.slack_team_id,
             )
         )
     else:
@@ -91,6 +93,7 @@ def create_app(
         log.info("channels off: %s; the local channel is always on (`renkei chat`)", "; ".join(off))
 
     app.register_blueprint(charts_blueprint(sessions))  # digest charts for LINE image messages
+    init_web(app, settings)  # the secretariat's web: pages, exports, calendar feeds
     _register_routes(app, engine)
     from bot.cli import register_cli  # the CLI needs the app, not the other way round
 

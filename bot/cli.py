@@ -16,7 +16,9 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from bot.cli_handover import handover_command
+from bot.cli_line import line_commands
 from bot.cli_scheduler import register as register_scheduler_commands
+from bot.cli_web import login_link_command
 from config import SettingsError
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming
@@ -44,6 +46,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(clock)
     register_scheduler_commands(app)  # reminders preview, outbox list/retry
     app.cli.add_command(handover_command)
+    app.cli.add_command(login_link_command)
+    app.cli.add_command(line_commands)  # renkei line rich-menu
 
 
 db = AppGroup("db", help="Database commands.")  # its commands run inside the app context

@@ -107,7 +107,7 @@ def person_digest(
     unreachable = _unreachable(session, contact, agreements)
     if unreachable:
         lines.append("")
-        lines.append("連絡が届いていない担当者（LINE/Slack 未登録）：")
+        lines.append("連絡が届いていない担当者（LINE/Slack 未登録、またはボットをブロック中）：")
         lines += [f"・{u}" for u in unreachable]
     return payload(
         "\n".join(lines),
@@ -295,7 +295,8 @@ def _chart(
 
 def _unreachable(session: Session, contact: Contact, agreements: Sequence[Agreement]) -> list[str]:
     """Contacts on this person's side of the agreements they are primary for, with no chat
-    account: reminders for them only reach the local log."""
+    account that takes pushes (none linked, or the bot blocked): their reminders only reach
+    the local log."""
     primary_of = set(
         session.scalars(
             select(AgreementContact.agreement_id).where(
@@ -315,7 +316,9 @@ def _unreachable(session: Session, contact: Contact, agreements: Sequence[Agreem
             Contact.organization_id == contact.organization_id,
             Contact.id != contact.id,  # they know about themselves: the digest reached them
             Contact.active.is_(True),
-            ~select(ChatIdentity.id).where(ChatIdentity.contact_id == Contact.id).exists(),
+            ~select(ChatIdentity.id)
+            .where(ChatIdentity.contact_id == Contact.id, ChatIdentity.blocked_at.is_(None))
+            .exists(),
         )
         .order_by(Contact.key, Agreement.id)
     ).all()
@@ -324,8 +327,20 @@ def _unreachable(session: Session, contact: Contact, agreements: Sequence[Agreem
     for other, title in rows:
         found.setdefault(other.key, []).append(short_title(title))
         names[other.key] = other.name
+    blocked = set(
+        session.scalars(
+            select(Contact.key)
+            .join(ChatIdentity, ChatIdentity.contact_id == Contact.id)
+            .where(Contact.key.in_(found), ChatIdentity.blocked_at.is_not(None))
+        )
+    )
     return [
-        f"{names[k]}（{'、'.join(titles)}）：登録コードは「renkei invite {k}」で発行できます"
+        f"{names[k]}（{'、'.join(titles)}）："
+        + (
+            "LINE でボットがブロックされています（友だち追加し直すと届きます）"
+            if k in blocked
+            else f"登録コードは「renkei invite {k}」で発行できます"
+        )
         for k, titles in found.items()
     ]
 

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
+from handlers.privacy import for_chat
 from storage.db import transaction
 from storage.events import claim_event
 
 log = logging.getLogger(__name__)
 
+Action = Callable[[Session, datetime], "Reply | None"]
 NOT_SAVED_MARK = "システムの問題で処理できませんでした"
 
 
@@ -41,19 +43,28 @@ class Inbound:
         The event id is claimed in the same transaction as the command's writes, so a
         redelivery is a no-op and a failure leaves neither the claim nor half a record.
         """
-        now = self.clock()
         try:
-            with transaction(self.sessions) as session:
-                if event_id is not None and not claim_event(
-                    session, platform=incoming.platform, event_id=event_id, now=now
-                ):
-                    log.info(
-                        "%s event %s seen before: acknowledged, not applied",
-                        incoming.platform,
-                        event_id,
-                    )
-                    return None
-                return respond(session, incoming, now=now, tz=self.tz)
+            return self.once(
+                incoming.platform,
+                event_id,
+                lambda session, now: self.respond(session, incoming, now=now),
+            )
         except Exception:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
+
+    def respond(self, session: Session, incoming: Incoming, *, now: datetime) -> Reply | None:
+        """The command's answer, marked private where the group may not see it."""
+        return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
+
+    def once(self, platform: str, event_id: str | None, action: Action) -> Reply | None:
+        """Run `action` in one transaction with the claim of `event_id`: a redelivered event
+        (a follow, a join, a message) is acknowledged and not applied again. Raises on failure."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            if event_id is not None and not claim_event(
+                session, platform=platform, event_id=event_id, now=now
+            ):
+                log.info("%s event %s seen before: acknowledged, not applied", platform, event_id)
+                return None
+            return action(session, now)

@@ -1,34 +1,50 @@
-"""LINE webhook: verify with line-bot-sdk v3, turn events into `Incoming`, reply by token."""
+"""LINE webhook: verify the signature once, model each event on its own with line-bot-sdk v3,
+turn it into an `Incoming` (or a lifecycle call), reply by token.
+
+An event the SDK cannot model (a new type, an older payload shape) is logged by its type and
+skipped: the other events of the body still get their answers, and a validly signed body is
+always acknowledged with 200 (LINE would otherwise redeliver it forever).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from concurrent.futures import Executor
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from linebot.v3 import WebhookParser
-from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3 import SignatureValidator
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
     MessagingApi,
+    PushMessageRequest,
     ReplyMessageRequest,
+    TextMessage,
 )
 from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     GroupSource,
+    JoinEvent,
+    LeaveEvent,
+    MessageEditedEvent,
     MessageEvent,
     PostbackEvent,
     RoomSource,
     TextMessageContent,
+    UnfollowEvent,
     UserMentionee,
 )
 
-from bot.inbound import Inbound
-from bot.render_line import to_line_messages
+from bot.inbound import Action, Inbound
+from bot.render_line import MAX_MESSAGES, to_line_messages
+from handlers import chat_events
 from handlers.messages import Incoming, Reply
+from handlers.privacy import PRIVATE_NOTE
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +59,7 @@ def line_blueprint(
     """`replies`: where answers are sent from, once the event is applied and committed. The
     200 does not wait for LINE's API (LINE asks bots to answer webhooks promptly), and a slow
     API round trip does not hold a web worker, as Bolt's listener threads do for Slack."""
-    parser = WebhookParser(channel_secret)
+    validator = SignatureValidator(channel_secret)
     bp = Blueprint("line", __name__)
 
     @bp.post("/line/webhook")
@@ -52,37 +68,113 @@ def line_blueprint(
         if not signature:
             return jsonify(error="missing X-Line-Signature"), 400
         body = request.get_data(as_text=True)
-        try:
-            events = parser.parse(body, signature)
-        except InvalidSignatureError:
+        if not validator.validate(body, signature):
             log.warning("LINE webhook with a wrong signature refused")
             return jsonify(error="invalid signature"), 400
-        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
-            # Signed but not a webhook body; the SDK raises more than InvalidSignatureError.
-            log.warning("LINE webhook: signed body of the wrong shape refused")
-            return jsonify(error="malformed body"), 400
-        for event in events:
-            _handle(event, api, inbound, replies)
+        for raw in _raw_events(body):
+            event = _model(raw)
+            if event is not None:
+                _handle(event, api, inbound, replies)
         return jsonify(status="ok"), 200
 
     return bp
 
 
-def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor) -> None:
-    incoming = to_incoming(event)
-    reply_token = getattr(event, "reply_token", None)
-    if incoming is None or not reply_token:
-        return
-    reply = inbound.handle(incoming, event_id=event.webhook_event_id)
-    if reply is not None:
-        replies.submit(_send_reply, api, reply_token, reply, event.webhook_event_id)
-
-
-def _send_reply(api: MessagingApi, reply_token: str, reply: Reply, event_id: str) -> None:
+def _raw_events(body: str) -> list[Any]:
     try:
-        api.reply_message(
-            ReplyMessageRequest(replyToken=reply_token, messages=to_line_messages(reply))
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list):
+        # Signed by LINE but no events list: nothing to apply, and nothing to redeliver.
+        log.warning("LINE webhook: a signed body without an events list; acknowledged")
+        return []
+    return events
+
+
+def _model(raw: Any) -> Event | None:
+    """The SDK's model of one event, or None (logged with its type only: the rest of an event
+    may hold what people wrote)."""
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    try:
+        event = Event.from_dict(raw) if isinstance(raw, dict) else None
+    except Exception:  # pydantic's ValidationError, ValueError for an unknown type, and others
+        event = None
+    if event is None:
+        log.warning("LINE event of type %.40r could not be modelled; skipped", kind)
+    return event
+
+
+def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor) -> None:
+    action = _action(event, inbound)
+    if action is None:
+        return
+    event_id = event.webhook_event_id
+    try:
+        reply = inbound.once("line", event_id, action)
+    except Exception:
+        # The event is acknowledged with the rest of the body; the log says what was lost.
+        log.exception("could not apply LINE %s event %s", event.type, event_id)
+        return
+    token = getattr(event, "reply_token", None)
+    if reply is not None and token:
+        # In a group, a private answer goes to the person alone (see handlers/privacy.py).
+        private_to = getattr(event.source, "user_id", None) if reply.private else None
+        replies.submit(
+            _send_reply, api, token, reply, event_id, private_to if _chat_id(event) else None
         )
+
+
+def _action(event: Event, inbound: Inbound) -> Action | None:
+    """What the event does inside its transaction, or None when it concerns the bot not at all
+    (member joins and leaves, unsent messages, beacons: quiet)."""
+    group = _chat_id(event)
+    if isinstance(event, JoinEvent) and group:
+        return lambda session, now: chat_events.joined_group(group)
+    if isinstance(event, LeaveEvent) and group:
+        return lambda session, now: chat_events.left_group(session, platform="line", chat_id=group)
+    user_id = getattr(event.source, "user_id", None)
+    if not user_id:
+        return None
+    if isinstance(event, UnfollowEvent):
+        return lambda session, now: chat_events.unfollowed(
+            session, platform="line", user_id=user_id, now=now
+        )
+    incoming = to_incoming(event)
+    if isinstance(event, FollowEvent) and incoming is not None:
+        return lambda session, now: chat_events.followed(session, incoming, now=now, tz=inbound.tz)
+    if isinstance(event, MessageEditedEvent) and isinstance(event.message, TextMessageContent):
+        edit = _text_incoming(event.message, user_id, group)
+        return lambda session, now: chat_events.edited(session, edit)
+    if isinstance(event, MessageEvent) and incoming is None:
+        not_text = Incoming("line", user_id, "", chat_id=group)
+        return lambda session, now: chat_events.not_text(not_text)
+    if incoming is not None:
+        return _respond(inbound, incoming)
+    return None
+
+
+def _respond(inbound: Inbound, incoming: Incoming) -> Action:
+    return lambda session, now: inbound.respond(session, incoming, now=now)
+
+
+def _send_reply(
+    api: MessagingApi, reply_token: str, reply: Reply, event_id: str, private_to: str | None
+) -> None:
+    """Answer by token; a private answer in a group goes to the person by push, and the group
+    gets a one-line note instead."""
+    try:
+        if private_to:
+            api.push_message(
+                PushMessageRequest(to=private_to, messages=to_line_messages(reply)[:MAX_MESSAGES]),
+                # One key per event: a push repeated after a lost answer is shown once.
+                x_line_retry_key=str(uuid.uuid5(uuid.NAMESPACE_URL, f"line-event:{event_id}")),
+            )
+            messages: list[Any] = [TextMessage(text=PRIVATE_NOTE)]
+        else:
+            messages = to_line_messages(reply)
+        api.reply_message(ReplyMessageRequest(replyToken=reply_token, messages=messages))
     except ApiException as exc:
         # The reply token is single-use and short-lived; nothing to retry. Say so in the log.
         log.error("LINE reply failed: status %s, body %s", exc.status, exc.body)
@@ -92,26 +184,32 @@ def _send_reply(api: MessagingApi, reply_token: str, reply: Reply, event_id: str
         log.exception("LINE reply failed for event %s", event_id)
 
 
-def to_incoming(event: Event) -> Incoming | None:
+def _chat_id(event: Event) -> str | None:
     source = event.source
-    user_id = getattr(source, "user_id", None)
+    if isinstance(source, GroupSource):
+        return source.group_id
+    if isinstance(source, RoomSource):
+        return source.room_id
+    return None
+
+
+def to_incoming(event: Event) -> Incoming | None:
+    user_id = getattr(event.source, "user_id", None)
     if user_id is None:
         return None
-    chat_id = None
-    if isinstance(source, GroupSource):
-        chat_id = source.group_id
-    elif isinstance(source, RoomSource):
-        chat_id = source.room_id
+    chat_id = _chat_id(event)
     if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
-        text, mentioned = _strip_mentions(event.message)
-        return Incoming(
-            "line", user_id, text, chat_id=chat_id, addressed=chat_id is None or mentioned
-        )
+        return _text_incoming(event.message, user_id, chat_id)
     if isinstance(event, PostbackEvent):
         return Incoming("line", user_id, event.postback.data, chat_id=chat_id)
     if isinstance(event, FollowEvent):  # a new friend gets help, or how to register
         return Incoming("line", user_id, "ヘルプ", chat_id=chat_id)
     return None
+
+
+def _text_incoming(message: TextMessageContent, user_id: str, chat_id: str | None) -> Incoming:
+    text, mentioned = _strip_mentions(message)
+    return Incoming("line", user_id, text, chat_id=chat_id, addressed=chat_id is None or mentioned)
 
 
 def _strip_mentions(message: TextMessageContent) -> tuple[str, bool]:

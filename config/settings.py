@@ -6,6 +6,8 @@ Asia/Tokyo. LINE and Slack switch on only when both of their credentials are set
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,8 +40,12 @@ class Settings(BaseSettings):
     slack_bot_token: str = ""
     # slack_sdk joins method names with urljoin, so the trailing slash matters.
     slack_api_url: str = "https://slack.com/api/"
+    # The one workspace served; empty: the one the bot token belongs to (auth.test).
+    slack_team_id: str = ""
 
     public_base_url: str = "http://127.0.0.1:8000"
+    # Signs the web's session cookies. Unset: generated once and kept in instance/secret_key.
+    secret_key: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -80,12 +86,38 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
     def line_enabled(self) -> bool:
         return bool(self.line_channel_secret and self.line_channel_access_token)
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_signing_secret and self.slack_bot_token)
+
+
+SECRET_KEY_FILE = PROJECT_ROOT / "instance" / "secret_key"
+
+
+def secret_key_of(settings: Settings, path: Path = SECRET_KEY_FILE) -> str:
+    """SECRET_KEY, or the key kept under instance/ (made on first use, readable by us only), so
+    an embedded install signs people in without any setup and keeps them across restarts."""
+    if settings.secret_key:
+        return settings.secret_key
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(key)
+    except FileExistsError:  # another worker made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    return key
 
 
 def load_settings(**overrides: object) -> Settings:

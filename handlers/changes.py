@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Numeric, select
 
 from handlers.context import Context
-from storage.models import ActionItem, Activity, Base, ChangeLog, KpiEntry, Meeting
+from storage.models import ActionItem, Activity, Base, ChangeLog, Kpi, KpiEntry, Meeting
 from storage.types import UTCDateTime
 
 UNDO_WINDOW = ChangeLog.undo_window
@@ -18,6 +18,7 @@ TABLES: dict[str, type[Base]] = {
     "kpi_entry": KpiEntry,
     "meeting": Meeting,
     "action_item": ActionItem,
+    "kpi": Kpi,  # a target changed on the web by 事務局
 }
 
 

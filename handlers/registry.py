@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handlers.commands.dashboard import calendar, dashboard
 from handlers.commands.due import due, this_week
+from handlers.commands.group import GROUP_COMMAND, tie_group
 from handlers.commands.handover import handover, reassign
 from handlers.commands.history import history
 from handlers.commands.kpi import kpi
@@ -97,6 +99,13 @@ COMMANDS: tuple[Command, ...] = (
         reassign,
     ),
     Command(
+        "group",
+        (GROUP_COMMAND, "グループ登録", "link group"),
+        "このグループ（Slackはチャンネル）に協定の週次ダイジェストを届ける",
+        GROUP_COMMAND,
+        tie_group,
+    ),
+    Command(
         "undo",
         ("取消", "取り消し", "取消し", "undo"),
         "10分以内の自分の入力を取り消す",
@@ -123,6 +132,20 @@ COMMANDS: tuple[Command, ...] = (
         "リマインドを対応済みにする（リマインドのボタンから）",
         "対応済み meeting:5",
         acknowledge,
+    ),
+    Command(
+        "dashboard",
+        ("ダッシュボード", "dashboard"),
+        "ウェブのダッシュボードを開くリンク（本人だけに・15分間有効）",
+        "ダッシュボード",
+        dashboard,
+    ),
+    Command(
+        "calendar",
+        ("カレンダー", "calendar"),
+        "会議と期限をカレンダーアプリに取り込むURL（本人だけに）",
+        "カレンダー",
+        calendar,
     ),
     Command(
         "link",

@@ -31,6 +31,7 @@ class ContactIn(_Strict):
     organization: Key
     email: str | None = None
     active: bool = True
+    secretariat: bool = False  # 事務局: sees and edits all of its organization's agreements
 
 
 class AutoRenewIn(_Strict):

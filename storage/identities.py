@@ -71,3 +71,46 @@ def redeem_invite(
         identity.linked_at = now
     session.flush()
     return session.get(Contact, invite.contact_id)
+
+
+def find_identity(session: Session, *, platform: str, external_id: str) -> ChatIdentity | None:
+    return session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+        )
+    )
+
+
+def set_blocked(
+    session: Session, *, platform: str, external_id: str, blocked_at: datetime | None
+) -> ChatIdentity | None:
+    """Mark the chat account blocked (the person blocked the bot) or reachable again (None).
+
+    Returns the account, or None for a stranger's (nothing to mark: no contact behind it)."""
+    identity = find_identity(session, platform=platform, external_id=external_id)
+    if identity is not None:
+        identity.blocked_at = blocked_at
+        session.flush()
+    return identity
+
+
+def reachable_identity(session: Session, contact_id: int) -> ChatIdentity | None:
+    """The account pushes go to: the most recently linked one that is not blocked."""
+    return session.scalar(
+        select(ChatIdentity)
+        .where(ChatIdentity.contact_id == contact_id, ChatIdentity.blocked_at.is_(None))
+        .order_by(ChatIdentity.linked_at.desc(), ChatIdentity.id.desc())
+        .limit(1)
+    )
+
+
+def void_invite(session: Session, *, code: str, now: datetime) -> bool:
+    """Make a code unusable (it was shown where others could read it); True if it was live."""
+    invite = session.scalar(
+        select(InviteCode).where(InviteCode.code == code.upper()).with_for_update()
+    )
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return False
+    invite.expires_at = now
+    session.flush()
+    return True

@@ -59,6 +59,7 @@ def import_agreements(
             organization_id=orgs[c.organization].id,
             email=c.email,
             active=c.active,
+            secretariat=c.secretariat,
         )
     session.flush()
     for a in data.agreements:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,6 +99,8 @@ class Contact(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # 事務局: sees and edits every agreement its organization is a party to (on the web)
+    secretariat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organization: Mapped[Organization] = relationship()
 
@@ -127,6 +130,9 @@ class ChatIdentity(Base):
     external_id: Mapped[str] = mapped_column(String(100))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     linked_at: Mapped[datetime]
+    # Set when the person blocked the bot (LINE unfollow): nothing is pushed there until they
+    # add it again; reminders fall back as for an unlinked contact.
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     contact: Mapped[Contact] = relationship()
 
@@ -209,6 +215,9 @@ class Activity(Base):
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     platform: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
+    success: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )  # 成功事例
 
     agreement: Mapped[Agreement] = relationship()
 
@@ -378,4 +387,33 @@ class ChartImage(Base):
     png: Mapped[bytes | None] = mapped_column(LargeBinary)
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     alt: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+
+
+class LoginLink(Base):
+    """A one-time sign-in link for the web (「ダッシュボード」, `renkei login-link`).
+
+    Only the token's SHA-256 is kept: a leaked database does not sign anyone in."""
+
+    __tablename__ = "login_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"))
+    next_path: Mapped[str] = mapped_column(String(300), default="/")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class CalendarFeed(Base):
+    """A person's iCalendar feed, at an unguessable URL that calendar apps poll."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), unique=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]

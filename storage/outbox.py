@@ -174,3 +174,15 @@ def retry(session: Session, row_id: int, *, now: datetime) -> list[Outbox]:
         r.status, r.attempts, r.next_attempt_at = "pending", 0, now
     session.flush()
     return rows
+
+
+def readdress_pending(session: Session, *, platform: str, address: str, to: tuple[str, str]) -> int:
+    """Point the waiting rows for one account at another (`to`: platform, address), e.g. when
+    the person blocked the bot; rows being sent right now are left to finish. Returns how many.
+    The batch key goes: the rows join a new push at their new address."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.platform == platform, Outbox.address == address, Outbox.status == "pending")
+        .values(platform=to[0], address=to[1], batch_key=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -312,10 +312,10 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         )
     }
     identities: dict[int, tuple[str, str]] = {}
-    # The most recently linked account wins: that is the app the person uses now.
+    # The most recently linked account wins (one not blocked): the app the person uses now.
     for contact_id, platform, external_id in session.execute(
         select(ChatIdentity.contact_id, ChatIdentity.platform, ChatIdentity.external_id)
-        .where(ChatIdentity.contact_id.in_(contact_ids))
+        .where(ChatIdentity.contact_id.in_(contact_ids), ChatIdentity.blocked_at.is_(None))
         .order_by(ChatIdentity.linked_at, ChatIdentity.id)
     ):
         identities[contact_id] = (platform, external_id)

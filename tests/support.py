@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from handlers.messages import Incoming, Reply
 from storage.db import transaction
-from storage.models import ChatIdentity, Contact
+from storage.models import Agreement, ChatIdentity, Contact
 
 LINE_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"  # LINE's documented test vector secret
 LINE_TOKEN = "line-test-access-token"
@@ -203,3 +203,14 @@ def check_transcript(app: Flask, contact_key: str, transcript: str) -> None:
             assert re.search(re.escape(line).replace(r"\*", ".*"), shown), (
                 f"{line!r} not in:\n{shown}"
             )
+
+
+def tie_chat(app: Flask, platform: str, chat_id: str, *agreement_keys: str) -> None:
+    """Make a LINE group / Slack channel the agreements' own (their line_group / slack_channel):
+    answers about them may then be shown there (handlers/privacy.py)."""
+    field = {"line": "line_group", "slack": "slack_channel"}[platform]
+    with transaction(app.extensions["renkei"].sessions) as s:
+        for key in agreement_keys:
+            agreement = s.scalar(select(Agreement).where(Agreement.key == key))
+            assert agreement is not None
+            setattr(agreement, field, chat_id)

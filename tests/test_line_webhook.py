@@ -160,8 +160,12 @@ def test_group_chatter_is_ignored_but_a_mention_is_answered(
     )
     post_line(client, line_body(chatter))
     assert replies(line_api) == []
+    line_api.expect_request("/v2/bot/message/push", method="POST").respond_with_json(SENT)
     post_line(client, line_body(mention))
-    assert "今後30日の予定・期限" in replies(line_api)[0]["messages"][0]["text"]
+    # The due list is the person's own: pushed to them 1:1, a one-line note in the group.
+    assert "1対1のトーク" in replies(line_api)[0]["messages"][0]["text"]
+    [push] = [json.loads(q.get_data()) for q, _ in line_api.log if q.path.endswith("/push")]
+    assert push["to"] == "Utanaka" and "今後30日の予定・期限" in push["messages"][0]["text"]
 
 
 def test_postback_from_a_button_is_handled_like_typed_text(

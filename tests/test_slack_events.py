@@ -17,6 +17,7 @@ from tests.support import (
     link_account,
     post_slack,
     slack_event_body,
+    tie_chat,
 )
 
 # Slack's documented signing example: correct signature, but from 2018, so now stale.
@@ -129,6 +130,7 @@ def test_app_mention_in_a_channel_is_answered_in_its_thread(
     demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
 ) -> None:
     link_slack(demo, "sato", "Usato")
+    tie_chat(demo, "slack", "C1", "minato-acme", "sakura-platform")  # all of sato's: shown there
     expect_post(slack_api)
     event = {
         "type": "app_mention",
