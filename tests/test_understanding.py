@@ -383,3 +383,61 @@ def test_cancel_phrases_inside_a_sentence_close_the_question(app: Flask) -> None
     from storage.models import Activity
 
     assert rows(app, Activity) == []
+
+
+# --- choices labelled by what tells them apart -----------------------------------------------
+
+
+def test_short_name_from_the_agreement_file_labels_the_choice(app: Flask) -> None:
+    from config.demo import DEMO_FILE, render_demo
+    from storage.agreement_file import parse_agreement_file
+    from storage.importer import import_agreements
+    from storage.models import Activity, Agreement
+    from tests.conftest import TODAY
+
+    text = render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY).replace(
+        "    title: みなと市と株式会社アクメとの包括連携協定\n",
+        "    title: みなと市と株式会社アクメとの包括連携協定\n    short_name: みなと×アクメ\n",
+    )
+    fresh(app)
+    r = app.extensions["renkei"]
+    with transaction(r.sessions) as s:
+        import_agreements(s, parse_agreement_file(text), tz=TOKYO, now=NOW)
+    assert (
+        next(a for a in rows(app, Agreement) if a.key == "minato-acme").short_name
+        == "みなと×アクメ"
+    )
+    reply = handle(app, "sato", "log 11/24 清掃ボランティア 参加者30名")
+    assert [b.label for b in reply.buttons] == [
+        "みなと×アクメ",
+        "さくら町地域活性化プラットフォーム",
+    ]
+    handle(app, "sato", "みなと×アクメで")
+    [activity] = rows(app, Activity)
+    assert (
+        next(a for a in rows(app, Agreement) if a.id == activity.agreement_id).key == "minato-acme"
+    )
+
+
+def test_derived_labels_tell_alike_agreements_apart() -> None:
+    from handlers.agreements import choice_labels
+    from storage.models import Agreement
+
+    alike = [
+        Agreement(id=1, title="広島市と株式会社ひかり銀行と株式会社アクメとの包括連携協定"),
+        Agreement(id=2, title="東広島市と株式会社ひかり銀行と株式会社アクメとの包括連携協定"),
+    ]
+    labels = choice_labels(alike)
+    assert labels[1] != labels[2] and all(len(v) <= 20 for v in labels.values())
+    assert labels[1].startswith("広島市×") and labels[2].startswith("東広島市×")
+
+
+def test_a_name_inside_another_choice_is_still_chosen() -> None:
+    from handlers.questions import _pick
+
+    options = {"広島市": "A", "東広島市": "B"}
+    assert _pick(options, "広島市") == "A"
+    assert _pick(options, "東広島市") == "B"
+    assert _pick(options, "広島市でお願いします") == "A"
+    assert _pick(options, "東広島") == "B"
+    assert _pick(options, "2") == "B"

@@ -175,9 +175,13 @@ def understand(text: str) -> Intent:
             return Intent("report", subject=_subject(ws), has_counts=bool(counts))
     if re.search(r"(?:done|finished|完了|済み|済|おわり|終わり|終了)$", bare) and not question:
         return Intent("done", subject=_subject(ws))
-    if question or _asks(lowered, lemmas) or len(text) <= 12:  # 「来週」 alone asks too
+    if question or _asks(lowered, lemmas):
         focus = _focus(lowered, lemmas, meeting)
         if focus:
+            return Intent("question", focus=focus)
+    elif len(text) <= 12:  # 「来週」「期限切れ」 alone ask too
+        focus = _focus(lowered, lemmas, meeting)
+        if focus in ("next_week", "this_week", "overdue", "next_meeting"):
             return Intent("question", focus=focus)
     for w in ws:
         if w.lemma in READ_COMMANDS:
