@@ -65,7 +65,10 @@ def _pick(options: dict[str, str], text: str) -> str | None:
     longest label inside the answer (「広島市で」 is 広島市, not 東広島市); はい/いいえ; and a
     cancel phrase anywhere (「やっぱいいや」「キャンセルで」) closes the question."""
     labels = list(options)
-    text = _POLITE_TAIL.sub("", text.strip())
+    said = text.strip()
+    if _NO.match(said):  # 「いや、まだです」「違います」
+        return _labelled(options, ("いいえ", "no", "キャンセル")) or "キャンセル"
+    text = _POLITE_TAIL.sub("", said) or said
     number = text.removeprefix("No.").removeprefix("no.").rstrip("番")
     if number.isdigit() and 1 <= int(number) <= len(labels):
         return options[labels[int(number) - 1]]
@@ -95,6 +98,10 @@ def _pick(options: dict[str, str], text: str) -> str | None:
     return None
 
 
+_NO = re.compile(
+    r"^(?:いいえ|いや(?:[、,。 ]|$|です|いや)|no\b|ちが|違|まだ(?:です|いい|だめ)|だめ)",
+    re.IGNORECASE,
+)
 _POLITE_TAIL = re.compile(
     r"(?:の方)?(?:で|に|を|が)?(?:お願い(?:します|いたします)?|おねがいします|です|にします|で(?:す)?)?[。.!！\s]*$"
 )

@@ -25,6 +25,18 @@ DONE_VERBS = {
     "押さえる", "確保", "返信", "回答", "連絡", "提出済", "発送",
 }  # fmt: skip
 EVENT_VERBS = {"実施", "開催", "行う", "やる", "参加", "する", "催す", "集まる", "来る", "来場"}
+EVENT_NOUNS = {
+    "開催",
+    "実施",
+    "終了",
+    "参加者",
+    "来場者",
+    "参加",
+    "来場",
+    "イベント",
+    "訓練",
+    "セミナー",
+}
 CANCEL_MEETING = {"中止", "キャンセル", "無し", "なし", "無くなる", "取り止め", "取りやめ", "流れる", "cancel", "cancelled", "canceled", "延期なし"}  # fmt: skip
 MOVE_MEETING = {"変更", "ずらす", "ずれる", "延期", "移動", "変える", "変わる", "前倒し", "繰り上げ", "繰り下げ", "move", "reschedule", "moved"}  # fmt: skip
 QUESTION_WORDS = {"いつ", "何", "なに", "なん", "どれ", "どの", "どう", "どんな", "ある", "有る", "教える", "知る", "見る", "見せる", "確認", "どれくらい", "どのくらい", "どんくらい", "くらい", "ぐらい", "一覧", "リスト"}  # fmt: skip
@@ -173,6 +185,10 @@ def understand(text: str) -> Intent:
             return Intent("done", subject=_subject(ws))
         if counts or lemmas & EVENT_VERBS or lemmas & DONE_VERBS:
             return Intent("report", subject=_subject(ws), has_counts=bool(counts))
+    if (
+        counts and not question and lemmas & (EVENT_VERBS | EVENT_NOUNS)
+    ):  # 「本日 相談会を開催 5名」
+        return Intent("report", subject=_subject(ws), has_counts=True)
     if re.search(r"(?:done|finished|完了|済み|済|おわり|終わり|終了)$", bare) and not question:
         return Intent("done", subject=_subject(ws))
     if question or _asks(lowered, lemmas):
