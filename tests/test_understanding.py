@@ -9,6 +9,7 @@ import inspect
 import json
 import pkgutil
 from datetime import datetime
+from urllib.parse import quote
 
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -196,15 +197,40 @@ def test_a_proposal_is_confirmed_by_a_line_postback_and_a_slack_button(
     postback.pop("message")
     post_line(client, line_body(postback))
     assert next(t for t in rows(app, ActionItem) if "実施報告書" in t.title).done_at is not None
-    # Slack: the proposal's buttons carry the same canonical text; typed はい confirms it
+    # Slack: the proposal's buttons carry the same canonical text; a tap (signed) confirms it
     expect_post(slack_api)
     sid = user_id("slack", "sato")
     post_slack(client, slack_event_body(dm("12/17の会議は中止で", user=sid), event_id="P3"))
     executor.drain()
-    blocks = json.dumps(posts(slack_api)[-1][1].get("blocks", ""), ensure_ascii=False)
-    assert "会議 中止" in blocks
+    blocks = posts(slack_api)[-1][1]["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    [actions] = [b for b in blocks if b["type"] == "actions"]
+    values = [e["value"] for e in actions["elements"]]
+    assert all(registered(v) for v in values) and values[0].startswith("会議 中止 ")
     assert not next(m for m in rows(app, Meeting) if "プラットフォーム" in m.title).cancelled
-    post_slack(client, slack_event_body(dm("はい", user=sid), event_id="P4"))
+    tap = {
+        "type": "block_actions",
+        "user": {"id": sid, "username": "sato", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": "V1"},
+        "trigger_id": "t-1",
+        "team": {"id": "T1", "domain": "x"},
+        "view": {"id": "V1", "type": "home", "team_id": "T1", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": actions["elements"][0]["action_id"],
+                "block_id": "b",
+                "text": {"type": "plain_text", "text": "はい"},
+                "value": values[0],
+                "action_ts": "1700000000.2",
+            }
+        ],
+    }
+    body = "payload=" + quote(json.dumps(tap, ensure_ascii=False))
+    res = post_slack(client, body, content_type="application/x-www-form-urlencoded")
+    assert res.status_code == 200
     executor.drain()
     assert next(m for m in rows(app, Meeting) if "プラットフォーム" in m.title).cancelled
 

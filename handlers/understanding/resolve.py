@@ -83,8 +83,8 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
 def overrides(text: str, command_name: str, args: str) -> bool:
     """A command word was first, but the rest is no argument: 「タスク終わった」「KPIどれくらい？」
     「会議いつ？」「期限切れてるのある？」. Then the message is understood instead of run."""
-    if not args or any(ch.isdigit() for ch in args):
-        return False
+    if not args or any(ch.isdigit() for ch in args) or ":" in args:
+        return False  # a number, a date or 協定:key: arguments for the command itself
     intent = understand(text)
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
         return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
