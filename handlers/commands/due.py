@@ -30,22 +30,29 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
         return Reply(NO_AGREEMENT, private=True)
     show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
-    if this_week:  # this week only: Monday to Sunday, nothing from before
+    earlier = 0
+    if this_week:  # this week only: Monday to Sunday; older overdue items are only counted
         monday = start - timedelta(days=start.weekday())
-        items = [i for i in _items(ctx, start, monday + timedelta(days=6)) if i.on >= monday]
+        found = _items(ctx, start, monday + timedelta(days=6))
+        items = [i for i in found if i.on >= monday]
+        earlier = len(found) - len(items)
         span = "今週"
     else:
         items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS))
         span = f"今後{WINDOW_DAYS}日"
+    note = (
+        f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
+    )
     if not items:
-        return Reply(f"{span}の予定・期限はありません。", private=True)
+        return Reply(f"{span}の予定・期限はありません。{note}", private=True)
     overdue = sum(i.overdue for i in items)
     head = (
         f"{span}の予定・期限（{len(items)}件"
         + (f"、うち期限超過{overdue}件" if overdue else "")
         + "）"
     )
-    return Reply(head, items=_lines(ctx, items, show_all=show_all), private=True)
+    lines = _lines(ctx, items, show_all=show_all)
+    return Reply(head, items=(*lines, note) if note else lines, private=True)
 
 
 def this_week(ctx: Context, args: str) -> Reply:

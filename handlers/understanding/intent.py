@@ -74,8 +74,12 @@ _SUCCESSOR = re.compile(
     r"(?:です|になります|でお願いします|に(?:なります|決まりました)|。|、|!|！|$)"
 )
 _REQUEST_TAIL = re.compile(
-    r"^\s*(?:を)?(?:追加|登録|入力|記録|入れたい|入れて|入れる|いれたい|いれて|お願い|add|new)\s*[:：]?\s*"
+    r"^\s*(?:を)?(?:追加|登録|入力|記録|入れ|いれ|お願い|add|new)"
+    r"(?:したい|します|して(?:ください|下さい)?|お願いします|たい|て(?:ください|下さい)?|る)?\s*[:：]?\s*"
     r"|^\s*[:：]\s*"
+)
+_DATED = re.compile(
+    r"\d{1,4}[/月.-]\d{1,2}|明日|明後日|あさって|来週|再来週|今週|[月火水木金土日]曜|月末|週明け|今月中"
 )
 _HANDOVER = re.compile(
     r"引き?継ぎ?|引継|異動|handover|hand over|転勤|後任|担当(?:が|を)?(?:かわ|変わ|替わ|交代)"
@@ -180,6 +184,13 @@ def understand(text: str) -> Intent:
         return Intent("command", command="引継ぎ")
     past = _past(ws, lowered)
     counts, _ = find_counts(text)
+    if not question and not past and _DATED.search(text):
+        if meeting:  # 「12/15 14時から打ち合わせ入れて」
+            return Intent("meeting_new")
+        if (
+            re.search(r"までに|期限|締め?切り?", text) or "@" in text
+        ):  # 「12/5までに資料送付 @佐藤」
+            return Intent("task_new")
     if past and not question:
         if lemmas & DONE_VERBS and not counts:
             return Intent("done", subject=_subject(ws))

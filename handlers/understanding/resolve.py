@@ -63,6 +63,10 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
         return _meeting_cancel(ctx, intent, text)
     if kind == "meeting_move":
         return _meeting_move(ctx, intent, text)
+    if kind == "meeting_new":
+        return _new_item(ctx, text, "会議")
+    if kind == "task_new":
+        return _new_item(ctx, text, "タスク")
     if kind == "successor":
         return _successor(ctx, intent)
     if kind == "cancel":
@@ -366,6 +370,44 @@ def _clock(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+_REQUEST_WORDS = re.compile(
+    r"(?:を|の|で|が|は)?(?:入れて(?:おいて|ください|下さい)?|入れといて|いれて|設定(?:して)?|登録(?:して)?|追加(?:して)?"
+    r"|お願い(?:します|いたします)?|ください|下さい|します|したい|になりました|決まりました|予定です|やります"
+    r"|開催します|です)[。.!！\s]*$"
+)
+_LINKS = re.compile(
+    r"^(?:から|まで(?:に)?|に|の|で|は|を|、)+|(?:から|まで(?:に)?|に|の|で|は|を|、)+$"
+)
+
+
+def _new_item(ctx: Context, text: str, command: str) -> Reply:
+    """「12/15 14時から打ち合わせ入れて」「12/5までに資料送付 @佐藤」: a new meeting or task,
+    proposed with the date made plain; the command asks for what is still missing."""
+    try:
+        found = find_when(text, today=ctx.today)
+    except WeekdayMismatch:
+        found = None
+    if found is None:
+        return Reply(f"日付がわかりませんでした。例：「{command} 12/10 14:00 実務者会議」")
+    when, rest = found
+    clock = when.time or _clock(rest)
+    rest = _TIME.sub(" ", rest) if clock and not when.time else rest
+    title = rest
+    for _ in range(3):
+        title = _REQUEST_WORDS.sub("", title).strip()
+        title = " ".join(_LINKS.sub("", w) for w in title.split()).strip()
+    if command == "会議":
+        title = title or "打合せ"
+        at = f" {clock:%H:%M}" if clock else ""
+        canonical = f"会議 {when.start:%Y/%m/%d}{at} {title}"
+        shown = f"{fmt_date(when.start)}{at} {title}"
+        return propose(ctx, f"会議を登録しますか？\n{shown}", canonical)
+    if not title:
+        return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
+    canonical = f"タスク {when.start:%Y/%m/%d} {title}"
+    return propose(ctx, f"タスクを登録しますか？\n期限 {fmt_date(when.start)} {title}", canonical)
 
 
 def _successor(ctx: Context, intent: Intent) -> Reply:
