@@ -20,6 +20,7 @@ from bot.line import line_api, line_blueprint
 from bot.slack import slack_blueprint, slack_client
 from bot.web import init_web
 from config import Settings, load_settings
+from storage.clock_status import clock_report
 from storage.db import make_engine, make_session_factory, ping
 
 log = logging.getLogger(__name__)
@@ -104,14 +105,18 @@ def create_app(
 def _register_routes(app: Flask, engine: Engine) -> None:
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
+        r: Renkei = app.extensions["renkei"]
         try:
             ok = ping(engine)
+            with r.sessions() as session:
+                report = clock_report(session, now=r.clock())
         except SQLAlchemyError:
             log.exception("health check: database unreachable")
-            ok = False
-        return jsonify(status="ok" if ok else "degraded", database="ok" if ok else "error"), (
-            200 if ok else 503
-        )
+            return jsonify(status="degraded", database="error"), 503
+        healthy = ok and report["clock"] != "stale"
+        return jsonify(
+            status="ok" if healthy else "degraded", database="ok" if ok else "error", **report
+        ), (200 if healthy else 503)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.cli_handover import handover_command
 from bot.cli_line import line_commands
+from bot.cli_people import register as register_people_commands
 from bot.cli_scheduler import register as register_scheduler_commands
 from bot.cli_web import login_link_command
 from config import SettingsError
@@ -46,6 +47,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(clock)
     register_scheduler_commands(app)  # reminders preview, outbox list/retry
     app.cli.add_command(handover_command)
+    register_people_commands(app)  # contacts, agreements, forget
     app.cli.add_command(login_link_command)
     app.cli.add_command(line_commands)  # renkei line rich-menu
 

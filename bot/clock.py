@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.scheduler import DeliveryStats, deliver, plan
 from bot.senders import Sender
-from storage.db import ping
+from storage.clock_status import beat
+from storage.db import ping, transaction
 from storage.lease import ClockGuard
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def build_scheduler(
         "interval",
         seconds=HEARTBEAT_SECONDS,
         args=[engine],
+        # With a worker the beat is recorded, for /healthz (the web cannot see this process).
+        kwargs={} if worker is None else {"sessions": worker.sessions, "clock": worker.clock},
         id="heartbeat",
         # A missed beat is worthless later: run the next one, never a backlog.
         coalesce=True,
@@ -156,7 +159,18 @@ def build_scheduler(
     return scheduler
 
 
-def heartbeat(engine: Engine) -> bool:
-    alive = ping(engine)
-    log.info("clock heartbeat: database %s", "ok" if alive else "unreachable")
+def heartbeat(
+    engine: Engine,
+    sessions: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> bool:
+    try:
+        alive = ping(engine)
+        if alive and sessions is not None:
+            with transaction(sessions) as session:
+                beat(session, clock())
+    except Exception:
+        log.exception("clock heartbeat: database unreachable")
+        return False
+    log.debug("clock heartbeat: database %s", "ok" if alive else "unreachable")
     return alive

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dispatch import respond
@@ -20,6 +22,14 @@ log = logging.getLogger(__name__)
 
 Action = Callable[[Session, datetime], "Reply | None"]
 NOT_SAVED_MARK = "システムの問題で処理できませんでした"
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached (or stayed locked) for a platform event.
+
+    The adapters answer 503, so LINE and Slack redeliver the event later; the event id is
+    claimed in the same transaction as its writes, so the redelivery is applied exactly once.
+    """
 
 
 def not_saved(text: str) -> Reply:
@@ -49,6 +59,11 @@ class Inbound:
                 event_id,
                 lambda session, now: self.respond(session, incoming, now=now),
             )
+        except DatabaseUnavailable:
+            if event_id is not None:
+                raise  # the adapter answers 503 and the platform redelivers
+            log.exception("database unavailable for a %s message", incoming.platform)
+            return not_saved(incoming.text)  # nothing will redeliver it: say so in the chat
         except Exception:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
@@ -61,10 +76,31 @@ class Inbound:
         """Run `action` in one transaction with the claim of `event_id`: a redelivered event
         (a follow, a join, a message) is acknowledged and not applied again. Raises on failure."""
         now = self.clock()
-        with transaction(self.sessions) as session:
-            if event_id is not None and not claim_event(
-                session, platform=platform, event_id=event_id, now=now
-            ):
-                log.info("%s event %s seen before: acknowledged, not applied", platform, event_id)
-                return None
-            return action(session, now)
+        try:
+            with transaction(self.sessions) as session:
+                if event_id is not None and not claim_event(
+                    session, platform=platform, event_id=event_id, now=now
+                ):
+                    log.info(
+                        "%s event %s seen before: acknowledged, not applied", platform, event_id
+                    )
+                    return None
+                return action(session, now)
+        except (OperationalError, InterfaceError) as exc:
+            log.error(
+                "database unavailable for %s event %s (%s): asking for a redelivery",
+                platform,
+                event_id,
+                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+            )
+            raise DatabaseUnavailable from exc
+
+    def check_available(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers (for adapters that acknowledge
+        before they handle: a 503 must come before the 200)."""
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except (OperationalError, InterfaceError) as exc:
+            log.error("database unavailable: asking for a redelivery")
+            raise DatabaseUnavailable from exc

@@ -40,7 +40,7 @@ from linebot.v3.webhooks import (
     UserMentionee,
 )
 
-from bot.inbound import Action, Inbound
+from bot.inbound import Action, DatabaseUnavailable, Inbound
 from bot.render_line import MAX_MESSAGES, to_line_messages
 from handlers import chat_events
 from handlers.messages import Incoming, Reply
@@ -71,10 +71,13 @@ def line_blueprint(
         if not validator.validate(body, signature):
             log.warning("LINE webhook with a wrong signature refused")
             return jsonify(error="invalid signature"), 400
-        for raw in _raw_events(body):
-            event = _model(raw)
-            if event is not None:
-                _handle(event, api, inbound, replies)
+        try:
+            for raw in _raw_events(body):
+                event = _model(raw)
+                if event is not None:
+                    _handle(event, api, inbound, replies)
+        except DatabaseUnavailable:  # (harden) LINE redelivers; applied events are skipped then
+            return jsonify(error="database unavailable, please redeliver"), 503
         return jsonify(status="ok"), 200
 
     return bp
@@ -113,6 +116,8 @@ def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor
     event_id = event.webhook_event_id
     try:
         reply = inbound.once("line", event_id, action)
+    except DatabaseUnavailable:  # (harden) not applied: the webhook answers 503
+        raise
     except Exception:
         # The event is acknowledged with the rest of the body; the log says what was lost.
         log.exception("could not apply LINE %s event %s", event.type, event_id)

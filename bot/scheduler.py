@@ -28,7 +28,9 @@ from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
 from storage.business_days import in_office_hours
+from storage.clock_status import record_plan
 from storage.db import read_only, transaction
+from storage.events import KEEP_EVENTS, purge_events
 from storage.models import Agreement, ChartImage, Contact, Outbox
 from storage.outbox import (
     MAX_ATTEMPTS,
@@ -69,6 +71,7 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     # halfway is run again by the next tick, and the unique keys skip what it had inserted.
     start, end = now - LOOKBACK, now + AHEAD
     inserted = 0
+    failures: list[str] = []  # items skipped (logged each); counted in /healthz
     with read_only(sessions) as session:
         mark = planned_until(session)
         planned = plan_notifications(
@@ -80,6 +83,7 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
             # A mark ahead of this window is a clock set back (or a test going back in time):
             # then nothing is taken as planned.
             recent=mark if mark is not None and mark <= end else None,
+            failures=failures,
         )
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
@@ -87,16 +91,26 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
         del planned, known
         cache = DigestCache()
         digests = [p for p in fresh if p.kind == "digest"]
-        prepare_digests(
-            session,
-            {p.agreement_key for p in digests if p.agreement_key is not None},
-            {p.recipient for p in digests if p.agreement_key is None},
-            now=now,
-            tz=tz,
-            cache=cache,
-        )
+        try:
+            prepare_digests(
+                session,
+                {p.agreement_key for p in digests if p.agreement_key is not None},
+                {p.recipient for p in digests if p.agreement_key is None},
+                now=now,
+                tz=tz,
+                cache=cache,
+            )
+        except Exception:  # digests are then composed one by one, each isolated below
+            log.exception("planner: could not prepare the digests")
+            failures.append("digests")
         for i in range(0, len(fresh), CHUNK):
-            rows = [_row(session, p, now=now, tz=tz, cache=cache) for p in fresh[i : i + CHUNK]]
+            rows = [
+                row
+                for p in fresh[i : i + CHUNK]
+                if (
+                    row := _isolated_row(session, p, now=now, tz=tz, cache=cache, failures=failures)
+                )
+            ]
             with transaction(sessions) as writer:
                 if cache.new_charts:
                     writer.execute(insert(ChartImage), cache.new_charts)
@@ -104,11 +118,35 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
                 inserted += insert_new(writer, rows)
     with transaction(sessions) as session:
         mark_planned(session, end)
+        record_plan(session, now, failures=len(failures))
+        purged = purge_events(session, now=now)
         if cache.charts:  # LINE fetches a chart when the digest arrives; a quarter later, nobody
             session.execute(delete(ChartImage).where(ChartImage.created_at < now - CHART_KEEP))
     if inserted:
         log.info("planned %d notifications", inserted)
+    if purged:
+        log.info("forgot %d processed event ids older than %s", purged, KEEP_EVENTS)
+    if failures:
+        log.error("planner skipped %d items this run: %s", len(failures), ", ".join(failures[:20]))
     return inserted
+
+
+def _isolated_row(
+    session: Session,
+    p: Planned,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    cache: DigestCache,
+    failures: list[str],
+) -> dict[str, Any] | None:
+    """The outbox row of one notification, or None (logged, counted) when it cannot be made."""
+    try:
+        return _row(session, p, now=now, tz=tz, cache=cache)
+    except Exception:  # one bad item must not stop every other agreement's reminders
+        log.exception("planner: could not compose %s for %s", p.item_key, p.recipient)
+        failures.append(p.item_key)
+        return None
 
 
 def due_now(planned: Sequence[Planned], now: datetime) -> list[Planned]:

@@ -104,7 +104,10 @@ class SlackSender:
                 raise
             log.warning("Slack refused the chart image block; sending a link instead")
             linked = [
-                replace(r, items=(*r.items, f"グラフ：<{f[1]}|{r.image_alt or 'KPI'}>")) if f else r
+                # A bare address: Slack links it; markup would be escaped (render_slack).
+                replace(r, items=(*r.items, f"グラフ（{r.image_alt or 'KPI'}）：{f[1]}"))
+                if f
+                else r
                 for r, f in zip(replies, files, strict=True)
             ]
             self.client.chat_postMessage(
@@ -157,7 +160,9 @@ class LocalSender:
 
     def send(self, recipient: str, message: Reply, *, retry_key: str | None = None) -> None:
         self.sent.append((recipient, message))
-        log.info("local message to %s: %s", recipient, message.as_text().replace("\n", " / "))
+        # The text only at DEBUG: at INFO no log line carries what people wrote (harden).
+        log.info("local message to %s (%d characters)", recipient, len(message.as_text()))
+        log.debug("local message to %s: %s", recipient, message.as_text().replace("\n", " / "))
 
     def send_many(self, recipient: str, notices: Sequence[Notice], *, retry_key: str) -> None:
         for notice in notices:

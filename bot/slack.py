@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
-from bot.inbound import Inbound
+from bot.inbound import DatabaseUnavailable, Inbound
 from bot.render_slack import ACTION_PREFIX, home_view, to_slack_message
 from bot.slack_text import SlackText, decode
 from handlers.messages import Incoming, Reply
@@ -190,6 +190,8 @@ def build_bolt_app(
             # no error and does not retry.
             log.info("Slack %s has no listener: acknowledged", _kind(body))
             return BoltResponse(status=200, body="")
+        if isinstance(error, DatabaseUnavailable):  # (harden) the event was not applied:
+            return BoltResponse(status=503, body="")  # Slack retries, applied once then
         # Our own bug: logged, and acknowledged rather than a 500 Slack would retry.
         log.error("Slack %s failed: %s", _kind(body), type(error).__name__, exc_info=error)
         return BoltResponse(status=200, body="")

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +81,17 @@ class Settings(BaseSettings):
             raise ValueError("is not a known IANA time zone") from exc
         return value
 
+    @model_validator(mode="after")
+    def _https_for_line(self) -> Settings:
+        # LINE fetches digest charts from PUBLIC_BASE_URL and only over HTTPS; a plain http
+        # address would fail silently on every digest. http://127.0.0.1 is fine while LINE is off.
+        if self.line_enabled and not self.public_base_url.startswith("https://"):
+            raise ValueError(
+                "PUBLIC_BASE_URL must be an https:// address while LINE is on "
+                f"(it is {self.public_base_url})"
+            )
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -126,5 +137,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(first["msg"].removeprefix("Value error, ")) from None
+        name = str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {first['msg']}") from None

@@ -20,7 +20,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-__all__ = ["WeekdayMismatch", "When", "find_when", "parse_when"]
+import jpholiday
+
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "WeekdayMismatch",
+    "When",
+    "find_when",
+    "in_range",
+    "parse_when",
+]
+
+# Dates outside these years are refused: nothing in a liaison's work lies there, and
+# 9999/12/31 overflowed the planner (UTC conversion past date.max).
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,11 @@ class WeekdayMismatch(ValueError):
             f"{day.isoformat()} は{_WEEKDAY_NAMES[actual_weekday]}曜日です"
             f"（{_WEEKDAY_NAMES[written_weekday]}曜日と書かれています）"
         )
+
+
+def in_range(when: When) -> bool:
+    """Whether a date may be stored: FIRST_YEAR..LAST_YEAR."""
+    return when.start.year >= FIRST_YEAR and when.end.year <= LAST_YEAR
 
 
 # ---------------------------------------------------------------------------
@@ -228,6 +248,11 @@ _WHOLE = r"(?P<whole>中|内)(?![止心継断央])"
 _YMD_SEP = re.compile(
     r"(?P<y>[0-9]{4})(?P<sep>[/.\-])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])"
 )
+# 26/12/24 (a two-digit year, as on Japanese forms) and 20261224.
+_YY_SEP = re.compile(
+    r"(?P<y>[0-9]{2})(?P<sep>[/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9/.])"
+)
+_YMD_COMPACT = re.compile(r"(?P<y>20[0-9]{2}|2100)(?P<m>[01][0-9])(?P<d>[0-3][0-9])(?![0-9])")
 _ERA_SEP = re.compile(
     _ERA + r"\s*(?P<sep>[/.\-])\s*(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})(?![0-9])"
 )
@@ -255,6 +280,19 @@ _YEAR_TAIL = re.compile(
     r"\s*(?:の\s*)?(?P<m>[0-9]{1,2})\s*月(?![間目])|\s*(?P<end>末)|\s*" + _WHOLE
 )
 _YEAR_WITHIN = re.compile(r"年内")
+_NEW_YEAR = re.compile(r"年明け|年始|年初")  # early January, the coming one
+# Holiday names as jpholiday spells them (振替休日 and 国民の休日 are not names one types).
+_HOLIDAY_NAMES = sorted(
+    {
+        name
+        for y in (2019, 2020, 2026, 2027)
+        for _, name in jpholiday.year_holidays(y)
+        if "休日" not in name
+    },
+    key=len,
+    reverse=True,
+)
+_HOLIDAY = re.compile("|".join(re.escape(n) for n in _HOLIDAY_NAMES))
 _MONTH = re.compile(r"(?P<m>[0-9]{1,2})\s*月(?![間目])")
 _MONTH_TAIL = re.compile(
     r"\s*(?:"
@@ -319,7 +357,8 @@ _REL_DAYS = {
 }
 _REL_DAY = re.compile("|".join(sorted(_REL_DAYS, key=len, reverse=True)))
 _REL_N = re.compile(
-    r"(?P<n>[0-9]{1,4})\s*(?P<u>日|週間|週|[かヶケカヵ箇]月間?|年)\s*(?P<dir>後|前|先)(?!半|期)"
+    r"(?:(?P<n>[0-9]{1,4})\s*(?P<u>日|週間|週|[かヶケカヵ箇]月間?|年)|(?P<half>半年|半月))"
+    r"\s*(?P<dir>後|前|先)(?!半|期)"
 )
 _FY_PREFIX = re.compile(
     r"(?P<rel>再来年度|今年度|本年度|当年度|来年度|翌年度|次年度|前年度|昨年度|去年度)"
@@ -520,6 +559,30 @@ def _r_ymd(c: _Ctx, i: int) -> _Span | None:
     return None if d is None else _Span(d, d, m.end())
 
 
+def _r_yy_or_compact(c: _Ctx, i: int) -> _Span | None:
+    """26/12/24 (20xx) and 20261224."""
+    m = _YY_SEP.match(c.s, i) or _YMD_COMPACT.match(c.s, i)
+    if m is None:
+        return None
+    y = int(m["y"])
+    d = _ymd(y + 2000 if y < 100 else y, int(m["m"]), int(m["d"]))
+    return None if d is None else _Span(d, d, m.end())
+
+
+def _r_holiday(c: _Ctx, i: int) -> _Span | None:
+    """成人の日, 文化の日 ...: the next one on or after today."""
+    m = _HOLIDAY.match(c.s, i)
+    if m is None:
+        return None
+    for y in (c.today.year, c.today.year + 1):
+        if y > LAST_YEAR:
+            break
+        for day, name in jpholiday.year_holidays(y):
+            if name == m.group() and day >= c.today:
+                return _Span(day, day, m.end())
+    return None
+
+
 def _r_era_sep(c: _Ctx, i: int) -> _Span | None:
     m = _ERA_SEP.match(c.s, i)
     if m is None or (era := _era_year(m["era"], m["n"])) is None:
@@ -541,6 +604,10 @@ def _r_year(c: _Ctx, i: int) -> _Span | None:
     if within := _YEAR_WITHIN.match(c.s, i):
         y = c.today.year
         return _Span(date(y, 1, 1), date(y, 12, 31), within.end())
+    if new_year := _NEW_YEAR.match(c.s, i):
+        # 年明け said in early January still means this January's first days.
+        y = c.today.year if c.today <= date(c.today.year, 1, 15) else c.today.year + 1
+        return _span((date(y, 1, 1), date(y, 1, 7)) if y <= 9999 else None, new_year.end())
     m = _YEAR.match(c.s, i)
     if m is None:
         return None
@@ -706,7 +773,11 @@ def _r_rel_n(c: _Ctx, i: int) -> _Span | None:
     m = _REL_N.match(c.s, i)
     if m is None:
         return None
-    n = int(m["n"]) * (-1 if m["dir"] == "前" else 1)
+    sign = -1 if m["dir"] == "前" else 1
+    if m["half"]:  # 半年後 = 6 months, 半月後 = 15 days
+        half = _add_months(c.today, 6 * sign) if m["half"] == "半年" else _shift(c.today, 15 * sign)
+        return None if half is None else _Span(half, half, m.end())
+    n = int(m["n"]) * sign
     unit = m["u"]
     if unit == "日":
         d = _shift(c.today, n)
@@ -828,6 +899,8 @@ def _r_english(c: _Ctx, i: int) -> _Span | None:
 
 _RULES: tuple[Callable[[_Ctx, int], _Span | None], ...] = (
     _r_ymd,
+    _r_yy_or_compact,
+    _r_holiday,
     _r_era_sep,
     _r_year_month_slash,
     _r_year,
@@ -963,6 +1036,12 @@ def _expr(c: _Ctx, i: int) -> tuple[When, int] | None:
     if first is None and label is not None:
         pos, first = i, _point(c, i)
     clock: datetime.time | None = None
+    if first is None and (t := _time_span(c, pos)):
+        # 14:00 12/24: the time written before the date
+        lead = _TIME_LEAD.match(s, t[1])
+        first = _point(c, t[1] if lead is None else lead.end())
+        if first is not None:
+            clock = t[0]
     if first is None:
         if c.find:
             return None  # a time alone does not date a message
@@ -988,6 +1067,12 @@ def _expr(c: _Ctx, i: int) -> tuple[When, int] | None:
     if particle := _PARTICLE.match(s, pos):
         pos = particle.end()
     return When(start, end, clock), pos
+
+
+# Characters no expression begins with (numerals that are not dates stay kanji after
+# normalising; 一 is absent for 一昨日).  Skipping them keeps a long run of numerals
+# or punctuation as cheap as a short message.
+_INERT = frozenset("〇零二三四五六七八九十百千万億兆,./:;'\"!?#$%&*+=|^_@、。・「」()[]【】")
 
 
 def _can_start(s: str, i: int) -> bool:
@@ -1029,12 +1114,16 @@ def find_when(text: str, *, today: date) -> tuple[When, str] | None:
 
     Returns it with the rest of the message (expression removed, whitespace
     collapsed), or None when the message names no date.  Raises WeekdayMismatch
-    when a written weekday contradicts the date.
+    when a written weekday contradicts the date.  Dates outside FIRST_YEAR..LAST_YEAR
+    are returned (eras are read historically); callers that store one check in_range.
     """
     norm = _normalise(text)
     c = _Ctx(norm.s, today, find=True)
     for i in range(len(norm.s)):
-        if norm.s[i].isspace() or not _can_start(norm.s, i):
+        ch = norm.s[i]
+        if ch in _INERT or ch.isspace() or not _can_start(norm.s, i):
+            continue
+        if ch == "一" and not norm.s.startswith("一昨", i):
             continue
         found = _expr(c, i)
         if found is None:

@@ -30,8 +30,17 @@ _KANJI_DIGITS = dict(zip("〇一二三四五六七八九零", "01234567890", str
 
 _ARABIC = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 _KD = "[〇零一二三四五六七八九]"
-# The shape only; _number_value checks the order of 十百千 / 万億兆.
-_NUMBER = rf"(?:{_ARABIC}|{_KD}+|[十百千万億兆])+"
+# The shape only; _number_value checks the order of 十百千 / 万億兆.  Atomic: the
+# alternatives overlap (1234 is [0-9]+ once or many times), and backtracking into
+# them made a 30-digit message take minutes.
+_NUMBER = rf"(?>(?:{_ARABIC}|{_KD}+|[十百千万億兆])+)"
+# Longest number (or label) read; a longer run of numerals is not a count but
+# noise, and is masked before matching so every position costs bounded work.
+MAX_NUMBER_CHARS = 40
+MAX_LABEL_CHARS = 20
+_NUMERAL_RUN = re.compile(rf"[0-9.,〇零一二三四五六七八九十百千万億兆]{{{MAX_NUMBER_CHARS + 1},}}")
+_MASK = "\x00"  # not a word character, matches nothing below
+_MAX_WHOLE_CHARS = 200
 _TOKEN = re.compile(rf"{_ARABIC}|{_KD}+|[十百千万億兆]")
 
 # Longest first so 時間 wins over 時 and km over m.  Date parts (年, 月, 日, 時,
@@ -54,6 +63,8 @@ _CURRENCY = "[¥$€£]"
 _UNIT_END = r"(?<![A-Za-z])|(?![A-Za-z])"
 
 _WHOLE = re.compile(
+    rf"(?:(?P<label>[^\W\d_][^\W\d]{{0,{MAX_LABEL_CHARS - 1}}}?)"
+    r"(?<![〇零一二三四五六七八九十百千万億兆第#])\s*(?:[:=]\s*|は\s*|が\s*)?)?"
     rf"(?P<sign>[-−▲△])?\s*(?:{_APPROX}\s*)*(?P<cur>{_CURRENCY})?\s*(?P<num>{_NUMBER})"
     rf"\s*(?:(?P<unit>{_UNIT})(?:{_UNIT_END}))?\s*{_AFTER}?"
 )
@@ -61,14 +72,17 @@ _WHOLE = re.compile(
 # label, then an explicit separator or a particle, then 約…, the number and its unit.
 # A count needs a unit (or currency sign), or a label=number / label:number form.
 _COUNT = re.compile(
-    r"(?:(?P<label>[^\W\d_][^\W\d]*?)(?<![〇零一二三四五六七八九十百千万億兆])(?:\s*(?P<sep>[:=])\s*|は|が)?)?"
+    rf"(?:(?P<label>[^\W\d_][^\W\d]{{0,{MAX_LABEL_CHARS - 1}}}?)"
+    r"(?<![〇零一二三四五六七八九十百千万億兆])(?:\s*(?P<sep>[:=])\s*|は|が)?)?"
     rf"(?:{_APPROX}\s*)?(?P<cur>{_CURRENCY})?"
     r"(?<![0-9A-Za-z第#])(?<![0-9][,.:/])"
     rf"(?P<num>{_NUMBER})"
-    rf"(?:(?P<unit>{_UNIT})(?:{_UNIT_END})|(?(cur)|(?(sep)|(?!))))"
+    # 87 名: one space may stand before a Japanese unit (not before m, g, t: 3 to 5)
+    rf"(?:(?:\s(?=[^\x00-\x7f]))?(?P<unit>{_UNIT})(?:{_UNIT_END})|(?(cur)|(?(sep)|(?!))))"
     rf"(?P<after>{_AFTER})?"
     r"(?![0-9]|[/:][0-9]|目|番|号|位|代|期|次|条|丁目)"
 )
+_APPROX_WORD = re.compile(_APPROX)
 _LIST_SEP = re.compile(r"\s*[、,;]")
 _EMPTY_BRACKETS = re.compile(r"[(（【\[「『]\s*[)）】\]」』]")
 
@@ -128,12 +142,17 @@ def _sum_tokens(text: str) -> Decimal | None:
 def parse_number(text: str) -> Decimal | None:
     """Read ``text`` as one number with optional 約/およそ, currency and unit; else None.
 
-    ２５０名 -> 250, 約1,200人 -> 1200, 三十五 -> 35, 2.5万 -> 25000, 1万2千 -> 12000.
+    ２５０名 -> 250, 約1,200人 -> 1200, 三十五 -> 35, 2.5万 -> 25000, 1万2千 -> 12000,
+    参加者 87 名 -> 87 (a leading label is read past).
     """
-    norm, _, _ = _normalise(text.strip())
+    if len(text) > _MAX_WHOLE_CHARS:
+        return None  # no one types a number this long; bounded work for hostile input
+    norm = " ".join(_normalise(text)[0].split())
     m = _WHOLE.fullmatch(norm)
     if m is None:
         return None
+    if m["label"] and m["label"].endswith(("数", "何")) and not any(c.isascii() for c in m["num"]):
+        return None  # 数十名, 何百人: a vague amount, not a number
     value = _number_value(m["num"])
     if value is None:
         return None
@@ -148,6 +167,8 @@ def find_counts(text: str) -> tuple[list[Count], str]:
     or a label:number / label=number form.
     """
     norm, starts, ends = _normalise(text)
+    # Same length as norm, so starts/ends still map each position to the original.
+    norm = _NUMERAL_RUN.sub(lambda m: _MASK * len(m.group()), norm)
     counts: list[Count] = []
     cuts: list[tuple[int, int]] = []
     i = 0
@@ -166,7 +187,10 @@ def find_counts(text: str) -> tuple[list[Count], str]:
         end = m.end()
         if sep := _LIST_SEP.match(norm, end):
             end = sep.end()
-        counts.append(Count(m["label"] or "", value, m["unit"] or m["cur"] or ""))
+        label = m["label"] or ""
+        if _APPROX_WORD.fullmatch(label):
+            label = ""  # 約, 延べ: how the number was counted, not what
+        counts.append(Count(label, value, m["unit"] or m["cur"] or ""))
         cuts.append((starts[m.start()], ends[end - 1]))
         i = end
     pieces: list[str] = []

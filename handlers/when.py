@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from handlers.context import Context
-from handlers.dates import WeekdayMismatch, When, find_when
+from handlers.dates import FIRST_YEAR, LAST_YEAR, WeekdayMismatch, When, find_when, in_range
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from handlers.text import WEEKDAYS, fmt_date
@@ -24,9 +24,15 @@ def find_date(
     question repeats the whole command with the date made plain.
     """
     try:
-        return find_when(text, today=ctx.today)
+        found = find_when(text, today=ctx.today)
     except WeekdayMismatch as exc:
         return ask_weekday(ctx, exc, text, retry=retry, command=command)
+    if found is not None and not in_range(found[0]):
+        return Reply(
+            f"日付は{FIRST_YEAR}年から{LAST_YEAR}年の間で指定してください"
+            f"（{found[0].start.year}年と読みました）。何も記録していません。"
+        )
+    return found
 
 
 def ask_weekday(

@@ -141,9 +141,56 @@ class AgreementFileError(ValueError):
         self.problems = problems
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses what plain YAML lets through silently: a key written twice in
+    one mapping (the last one would win) and a date that does not exist (2028-02-30, which
+    PyYAML turns into a ValueError and a traceback)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # <<: *defaults; keys written next to it override, as YAML intends
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: construct_mapping reports it
+                duplicate = False
+            if duplicate:
+                raise _Problem(key_node, f"the key {key!r} appears twice in this mapping")
+            if not isinstance(key, list | dict):
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> date | datetime:
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[no-any-return]
+        except ValueError:
+            raise _Problem(node, f"{node.value} is not a date that exists") from None
+
+
+_StrictLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _StrictLoader.construct_yaml_timestamp,  # type: ignore[arg-type]
+)
+_StrictLoader.add_constructor(
+    "tag:yaml.org,2002:map",
+    lambda loader, node: loader.construct_mapping(node),  # type: ignore[arg-type]
+)
+
+
+class _Problem(yaml.YAMLError):
+    def __init__(self, node: yaml.Node, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.line = node.start_mark.line + 1
+
+
 def parse_agreement_file(text: str) -> AgreementFile:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
+    except _Problem as exc:
+        raise AgreementFileError([f"line {exc.line}: {exc.what}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"

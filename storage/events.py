@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,3 +27,15 @@ def claim_event(session: Session, *, platform: str, event_id: str, now: datetime
         stmt = insert(ProcessedEvent).values(values)
     # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
     return session.execute(stmt.returning(ProcessedEvent.id)).first() is not None
+
+
+# Platforms redeliver within minutes (LINE, Slack: within the hour); a month is ample.
+KEEP_EVENTS = timedelta(days=30)
+
+
+def purge_events(session: Session, *, now: datetime) -> int:
+    """Forget event ids older than KEEP_EVENTS (the clock does this), so the table stays small."""
+    result = session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.received_at < now - KEEP_EVENTS)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ChatIdentity, Contact, InviteCode
+from storage.models import ChatIdentity, Contact, InviteAttempt, InviteCode
 
 INVITE_TTL = timedelta(days=7)
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -114,3 +114,52 @@ def void_invite(session: Session, *, code: str, now: datetime) -> bool:
     invite.expires_at = now
     session.flush()
     return True
+
+
+# Six characters of 31 are guessable only by trying many: five wrong codes in a row lock the
+# account (platform + user id) out for an hour.
+MAX_WRONG_CODES = 5
+LOCKOUT = timedelta(hours=1)
+
+
+def _attempts(session: Session, platform: str, external_id: str) -> InviteAttempt | None:
+    return session.scalar(
+        select(InviteAttempt).where(
+            InviteAttempt.platform == platform, InviteAttempt.external_id == external_id
+        )
+    )
+
+
+def locked_out_until(
+    session: Session, *, platform: str, external_id: str, now: datetime
+) -> datetime | None:
+    """When this account may try a code again, or None when it may now."""
+    row = _attempts(session, platform, external_id)
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return None
+    return row.locked_until
+
+
+def record_wrong_code(
+    session: Session, *, platform: str, external_id: str, now: datetime
+) -> datetime | None:
+    """Count a wrong code; the end of the lockout when this one locks the account out."""
+    row = _attempts(session, platform, external_id)
+    if row is None:
+        row = InviteAttempt(platform=platform, external_id=external_id, failures=0)
+        session.add(row)
+    elif row.last_failed_at <= now - LOCKOUT:  # mistakes long ago are forgiven
+        row.failures = 0
+    row.failures += 1
+    row.last_failed_at = now
+    if row.failures >= MAX_WRONG_CODES:
+        row.failures, row.locked_until = 0, now + LOCKOUT
+    session.flush()
+    return row.locked_until if row.locked_until and row.locked_until > now else None
+
+
+def clear_wrong_codes(session: Session, *, platform: str, external_id: str) -> None:
+    row = _attempts(session, platform, external_id)
+    if row is not None:
+        session.delete(row)
+        session.flush()

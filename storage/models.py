@@ -283,7 +283,10 @@ class ProcessedEvent(Base):
     """A platform event id seen once; the unique constraint makes redelivery a no-op."""
 
     __tablename__ = "processed_event"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id"),
+        Index("ix_processed_event_received_at", "received_at"),  # the clock's purge
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(20))
@@ -389,6 +392,32 @@ class ChartImage(Base):
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     alt: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime]
+
+
+class ClockStatus(Base):
+    """What the clock last did, for `/healthz` (the web process cannot see the clock's memory):
+    its heartbeat, and how many items the last planning run had to skip."""
+
+    __tablename__ = "clock_status"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    beat_at: Mapped[datetime | None]
+    planned_at: Mapped[datetime | None]
+    plan_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InviteAttempt(Base):
+    """Wrong invite codes typed by one chat account: five in a row lock it out for an hour."""
+
+    __tablename__ = "invite_attempt"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class LoginLink(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import select
@@ -64,44 +65,50 @@ def slack_of(agreement: Agreement) -> tuple[str, ...]:
 def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occurrence]:
     out = []
     for m in meetings:
-        a = world.agreements[m.agreement_id]
-        rules = world.rules[a.id]
-        day = m.starts_at.astimezone(world.tz).date()
-        when = fmt_datetime(m.starts_at, world.tz)
-        name = f"{m.title}（{when}{f'、{m.place}' if m.place else ''}）"
-        moments: list[tuple[str, datetime, str]] = []
-        for d in (d for d in rules.meeting_days if d > 0):
-            at = morning(day - timedelta(days=d), world.tz, leading=True)
-            moments.append((f"d{d}", at, f"会議まであと{(day - at.date()).days}日"))
-        moments += [
-            (
-                f"bd{n}",
-                datetime.combine(business_days_before(day, n), OFFICE_OPENS, world.tz),
-                "次の営業日は会議です" if n == 1 else f"{n}営業日後に会議",
+        out += world.isolated(f"meeting:{m.id}", partial(_meeting_occurrences, world, m))
+    return out
+
+
+def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
+    out = []
+    a = world.agreements[m.agreement_id]
+    rules = world.rules[a.id]
+    day = m.starts_at.astimezone(world.tz).date()
+    when = fmt_datetime(m.starts_at, world.tz)
+    name = f"{m.title}（{when}{f'、{m.place}' if m.place else ''}）"
+    moments: list[tuple[str, datetime, str]] = []
+    for d in (d for d in rules.meeting_days if d > 0):
+        at = morning(day - timedelta(days=d), world.tz, leading=True)
+        moments.append((f"d{d}", at, f"会議まであと{(day - at.date()).days}日"))
+    moments += [
+        (
+            f"bd{n}",
+            datetime.combine(business_days_before(day, n), OFFICE_OPENS, world.tz),
+            "次の営業日は会議です" if n == 1 else f"{n}営業日後に会議",
+        )
+        for n in rules.meeting_business_days
+        if n > 0
+    ]
+    seen: set[datetime] = set()
+    for tag, at, lead in sorted(moments, key=lambda t: t[1], reverse=True):
+        if at in seen or at >= m.starts_at:
+            continue
+        seen.add(at)
+        if not world.keeps(f"meeting:{m.id}", at):
+            continue
+        out.append(
+            Occurrence(
+                item_key=f"meeting:{m.id}",
+                agreement_id=a.id,
+                tag=tag,
+                at=at,
+                kind="meeting",
+                subject=f"【{lead}】{name}",
+                to=tuple(world.people(a.id)),
+                detail=(f"協定：{a.title}",),
+                stale_after=m.starts_at,
             )
-            for n in rules.meeting_business_days
-            if n > 0
-        ]
-        seen: set[datetime] = set()
-        for tag, at, lead in sorted(moments, key=lambda t: t[1], reverse=True):
-            if at in seen or at >= m.starts_at:
-                continue
-            seen.add(at)
-            if not world.keeps(f"meeting:{m.id}", at):
-                continue
-            out.append(
-                Occurrence(
-                    item_key=f"meeting:{m.id}",
-                    agreement_id=a.id,
-                    tag=tag,
-                    at=at,
-                    kind="meeting",
-                    subject=f"【{lead}】{name}",
-                    to=tuple(world.people(a.id)),
-                    detail=(f"協定：{a.title}",),
-                    stale_after=m.starts_at,
-                )
-            )
+        )
     return out
 
 
@@ -206,44 +213,52 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
     )
     out = []
     for item in items:
-        a = world.agreements[item.agreement_id]
-        rules = world.rules[a.id]
-        owner = item.owner_id
-        if owner is not None and owner in world.contacts and world.contacts[owner].active:
-            to: tuple[int, ...] = (owner,)
-            copy = tuple(
-                p for p in world.people(a.id, "primary") if world.side_of(p) != world.side_of(owner)
-            )
-            last = _last_note_to(world, a.id, owner)
-            who = world.contacts[owner].name
-        else:  # nobody owns it: both sides' primaries are asked
-            to, copy, last, who = (
-                tuple(world.people(a.id, "primary")),
-                (),
-                tuple(world.people(a.id, "secondary")),
-                "未定",
-            )
-        due = fmt_date(item.due_on)
-        title = f"{item.title}（期限 {due}、担当 {who}）"
-        slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
-        out += _chase(
-            world,
-            a,
-            f"action_item:{item.id}",
-            slots,
-            kind="action_item",
-            subject_of={
-                "lead": "【タスク 期限まであと{d}日】" + title,
-                "due": "【タスク 本日期限】" + title,
-                "overdue": "【タスク 期限超過（{o}日）】" + title,
-                "last": f"タスク未完了：{title}",
-            },
-            to=to,
-            overdue_copy=copy,
-            last_to=last,
-            deadline=item.due_on,
-            detail=(f"協定：{a.title}", f"完了したら「完了 {item.id}」と送ってください。"),
+        out += world.isolated(
+            f"action_item:{item.id}", partial(_action_item_occurrences, world, item)
         )
+    return out
+
+
+def _action_item_occurrences(world: World, item: ActionItem) -> list[Occurrence]:
+    out = []
+    a = world.agreements[item.agreement_id]
+    rules = world.rules[a.id]
+    owner = item.owner_id
+    if owner is not None and owner in world.contacts and world.contacts[owner].active:
+        to: tuple[int, ...] = (owner,)
+        copy = tuple(
+            p for p in world.people(a.id, "primary") if world.side_of(p) != world.side_of(owner)
+        )
+        last = _last_note_to(world, a.id, owner)
+        who = world.contacts[owner].name
+    else:  # nobody owns it: both sides' primaries are asked
+        to, copy, last, who = (
+            tuple(world.people(a.id, "primary")),
+            (),
+            tuple(world.people(a.id, "secondary")),
+            "未定",
+        )
+    due = fmt_date(item.due_on)
+    title = f"{item.title}（期限 {due}、担当 {who}）"
+    slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
+    out += _chase(
+        world,
+        a,
+        f"action_item:{item.id}",
+        slots,
+        kind="action_item",
+        subject_of={
+            "lead": "【タスク 期限まであと{d}日】" + title,
+            "due": "【タスク 本日期限】" + title,
+            "overdue": "【タスク 期限超過（{o}日）】" + title,
+            "last": f"タスク未完了：{title}",
+        },
+        to=to,
+        overdue_copy=copy,
+        last_to=last,
+        deadline=item.due_on,
+        detail=(f"協定：{a.title}", f"完了したら「完了 {item.id}」と送ってください。"),
+    )
     return out
 
 
@@ -252,9 +267,11 @@ def kpi_occurrences(
 ) -> list[Occurrence]:
     # First the periods with a moment in the window, then which of those have a value: the
     # entries read are those few periods', not years of them.
-    candidates = []
+    candidates: list[tuple[KpiRow, Agreement, date, date, Sequence[Slot], str]] = []
     in_window: dict[tuple[object, ...], tuple[Sequence[Slot], bool]] = {}
-    for kpi in kpis:
+
+    def periods_of(kpi: KpiRow) -> list[tuple[KpiRow, Agreement, date, date, Sequence[Slot], str]]:
+        found = []
         a = world.agreements[kpi.agreement_id]
         rules = world.rules[a.id]
         reach = timedelta(weeks=rules.nag_limit + 2)
@@ -274,34 +291,50 @@ def kpi_occurrences(
             slots, wanted = in_window[schedule]
             key = f"kpi_entry:{kpi.id}.{first:%Y%m%d}"
             if wanted or key in world.whole:
-                candidates.append((kpi, a, first, due_on, slots, key))
+                found.append((kpi, a, first, due_on, slots, key))
+        return found
+
+    for kpi in kpis:
+        candidates += world.isolated(f"kpi:{kpi.id}", partial(periods_of, kpi))
     entered = _entered(session, {(c[0].id, c[2]) for c in candidates})
     out = []
     for kpi, a, first, due_on, slots, key in candidates:
         if (kpi.id, first) in entered:
             continue
-        label = f"{kpi.name}（{period_label(first, kpi.period)}）"
-        due = fmt_date(due_on)
-        out += _chase(
-            world,
-            a,
-            key,
-            slots,
-            kind="kpi_entry",
-            subject_of={
-                "request": f"【KPI入力のお願い】{label}の実績を入力してください（期限 {due}）",
-                "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
-                "due": f"【KPI入力 本日期限】{label}",
-                "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
-                "last": f"KPI未入力：{label}（期限 {due}）［{short_title(a.title)}］",
-            },
-            to=tuple(world.people(a.id, "primary")),
-            escalate=tuple(world.people(a.id, "secondary")),
-            last_to=tuple(world.people(a.id, "secondary")),
-            deadline=due_on,
-            detail=(f"協定：{a.title}", f"入力例：「KPI {kpi.name} 120」"),
-        )
+        out += world.isolated(key, partial(_kpi_chase, world, kpi, a, first, due_on, slots, key))
     return out
+
+
+def _kpi_chase(
+    world: World,
+    kpi: KpiRow,
+    a: Agreement,
+    first: date,
+    due_on: date,
+    slots: Sequence[Slot],
+    key: str,
+) -> list[Occurrence]:
+    label = f"{kpi.name}（{period_label(first, kpi.period)}）"
+    due = fmt_date(due_on)
+    return _chase(
+        world,
+        a,
+        key,
+        slots,
+        kind="kpi_entry",
+        subject_of={
+            "request": f"【KPI入力のお願い】{label}の実績を入力してください（期限 {due}）",
+            "lead": f"【KPI入力 期限まであと{{d}}日】{label}（期限 {due}）",
+            "due": f"【KPI入力 本日期限】{label}",
+            "overdue": f"【KPI入力 期限超過（{{o}}日）】{label}（期限 {due}）",
+            "last": f"KPI未入力：{label}（期限 {due}）［{short_title(a.title)}］",
+        },
+        to=tuple(world.people(a.id, "primary")),
+        escalate=tuple(world.people(a.id, "secondary")),
+        last_to=tuple(world.people(a.id, "secondary")),
+        deadline=due_on,
+        detail=(f"協定：{a.title}", f"入力例：「KPI {kpi.name} 120」"),
+    )
 
 
 def _entered(session: Session, periods: set[tuple[int, date]]) -> set[tuple[int, date]]:
@@ -337,62 +370,65 @@ def term_ends(a: Agreement, lo: date, hi: date, reach: int) -> list[date]:
 def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
     out = []
     for a in world.agreements.values():
-        rules = world.rules[a.id]
-        reach = max([*rules.renewal_days, rules.review_days]) + 7
-        for end in term_ends(a, lo, hi, reach):
-            deadline = notice_deadline(a, end)
-            first = min(deadline or end, end) - timedelta(days=reach)
-            if not world.may_keep(f"renewal:{a.id}.{end:%Y%m%d}", first, end) and not (
-                world.whole and f"review:{a.id}.{end:%Y%m%d}" in world.whole
-            ):
+        out += world.isolated(f"renewal:{a.id}", partial(_renewal_occurrences, world, a, lo, hi))
+
+    return out
+
+
+def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list[Occurrence]:
+    out = []
+    rules = world.rules[a.id]
+    reach = max([*rules.renewal_days, rules.review_days]) + 7
+    for end in term_ends(a, lo, hi, reach):
+        deadline = notice_deadline(a, end)
+        first = min(deadline or end, end) - timedelta(days=reach)
+        if not world.may_keep(f"renewal:{a.id}.{end:%Y%m%d}", first, end) and not (
+            world.whole and f"review:{a.id}.{end:%Y%m%d}" in world.whole
+        ):
+            continue
+        everyone = tuple(world.people(a.id))
+        item_key = f"renewal:{a.id}.{end:%Y%m%d}"
+        for tag in sorted(set(rules.renewal_days), reverse=True):
+            at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
+            if not world.keeps(item_key, at):
                 continue
-            everyone = tuple(world.people(a.id))
-            item_key = f"renewal:{a.id}.{end:%Y%m%d}"
-            for tag in sorted(set(rules.renewal_days), reverse=True):
-                at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
-                if not world.keeps(item_key, at):
-                    continue
-                d = ((deadline or end) - at.date()).days  # a holiday may have moved it earlier
-                if deadline is not None:
-                    head = (
-                        "【更新 申し出期限 本日】"
-                        if d == 0
-                        else f"【更新 申し出期限まであと{d}日】"
-                    )
-                    text = f"{short_title(a.title)}：自動更新をしない場合の申し出期限は{fmt_date(deadline, year=True)}です（期間満了 {fmt_date(end, year=True)}）"
-                else:
-                    head = "【本日 期間満了】" if d == 0 else f"【期間満了まであと{d}日】"
-                    text = f"{short_title(a.title)}：協定の有効期間は{fmt_date(end, year=True)}までです。更新するか、終了の準備を"
-                out.append(
-                    Occurrence(
-                        item_key=item_key,
-                        agreement_id=a.id,
-                        tag=f"d{tag}",
-                        at=at,
-                        kind="renewal",
-                        subject=head + text,
-                        to=everyone,
-                        detail=(f"協定：{a.title}",),
-                        stale_after=end_of(deadline or end, world.tz),
-                    )
-                )
-            review_key = f"review:{a.id}.{end:%Y%m%d}"
-            review_at = morning(end - timedelta(days=rules.review_days), world.tz, leading=True)
-            if not world.keeps(review_key, review_at):
-                continue
+            d = ((deadline or end) - at.date()).days  # a holiday may have moved it earlier
+            if deadline is not None:
+                head = "【更新 申し出期限 本日】" if d == 0 else f"【更新 申し出期限まであと{d}日】"
+                text = f"{short_title(a.title)}：自動更新をしない場合の申し出期限は{fmt_date(deadline, year=True)}です（期間満了 {fmt_date(end, year=True)}）"
+            else:
+                head = "【本日 期間満了】" if d == 0 else f"【期間満了まであと{d}日】"
+                text = f"{short_title(a.title)}：協定の有効期間は{fmt_date(end, year=True)}までです。更新するか、終了の準備を"
             out.append(
                 Occurrence(
-                    item_key=review_key,
+                    item_key=item_key,
                     agreement_id=a.id,
-                    tag=f"d{rules.review_days}",
-                    at=review_at,
-                    kind="review",
-                    subject=f"【総合評価】{short_title(a.title)}：期間満了（{fmt_date(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
+                    tag=f"d{tag}",
+                    at=at,
+                    kind="renewal",
+                    subject=head + text,
                     to=everyone,
                     detail=(f"協定：{a.title}",),
                     stale_after=end_of(deadline or end, world.tz),
                 )
             )
+        review_key = f"review:{a.id}.{end:%Y%m%d}"
+        review_at = morning(end - timedelta(days=rules.review_days), world.tz, leading=True)
+        if not world.keeps(review_key, review_at):
+            continue
+        out.append(
+            Occurrence(
+                item_key=review_key,
+                agreement_id=a.id,
+                tag=f"d{rules.review_days}",
+                at=review_at,
+                kind="review",
+                subject=f"【総合評価】{short_title(a.title)}：期間満了（{fmt_date(end, year=True)}）まで{rules.review_days}日です。KPIの達成状況と活動実績をもとに総合評価の準備をお願いします",
+                to=everyone,
+                detail=(f"協定：{a.title}",),
+                stale_after=end_of(deadline or end, world.tz),
+            )
+        )
     return out
 
 
@@ -400,47 +436,56 @@ def cadence_occurrences(world: World, latest: dict[tuple[int, str], datetime]) -
     """A meeting kind is due `cadence` months after the latest one (held or scheduled)."""
     out = []
     for a in world.agreements.values():
-        rules = world.rules[a.id]
-        for kind, months in (
-            ("steering", a.steering_cadence_months),
-            ("working", a.working_cadence_months),
-        ):
-            if not months:
-                continue
-            base = latest.get((a.id, kind))
-            since = base.astimezone(world.tz).date() if base else a.starts_on
-            due_on = months_after(since, months)
-            key = f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}"
-            last = due_on + timedelta(weeks=rules.nag_limit + 1)
-            if not world.may_keep(key, due_on - timedelta(days=rules.cadence_days), last):
-                continue
-            name = MEETING_KINDS[kind]
-            previous = f"前回 {fmt_date(since, year=True)}" if base else "まだ開催記録なし"
-            text = f"{short_title(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_date(due_on, year=True)}ごろが目安）"
-            slots = chase_slots(
-                due_on, (rules.cadence_days,), rules.nag_limit + 1, world.tz, due_leads=False
-            )
-            occurrences = _chase(
-                world,
-                a,
-                key,
-                slots,
-                kind="cadence",
-                subject_of={
-                    "lead": "【会議の開催時期】" + text,
-                    "due": "【会議の開催時期】" + text,
-                    "overdue": "【会議の開催時期を過ぎています（{o}日）】" + text,
-                    "last": text,
-                },
-                to=tuple(world.people(a.id, "primary")),
-                last_to=tuple(world.people(a.id, "secondary")),
-                deadline=due_on,
-                detail=(
-                    f"協定：{a.title}",
-                    "日程が決まったら「会議 12/10 14:00 実務者会議 市役所3F」のように登録してください。",
-                ),
-            )
-            out += [o for o in occurrences if running_on(a, o.at.date())]
+        out += world.isolated(f"cadence:{a.id}", partial(_cadence_occurrences, world, a, latest))
+
+    return out
+
+
+def _cadence_occurrences(
+    world: World, a: Agreement, latest: dict[tuple[int, str], datetime]
+) -> list[Occurrence]:
+    out = []
+    rules = world.rules[a.id]
+    for kind, months in (
+        ("steering", a.steering_cadence_months),
+        ("working", a.working_cadence_months),
+    ):
+        if not months:
+            continue
+        base = latest.get((a.id, kind))
+        since = base.astimezone(world.tz).date() if base else a.starts_on
+        due_on = months_after(since, months)
+        key = f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}"
+        last = due_on + timedelta(weeks=rules.nag_limit + 1)
+        if not world.may_keep(key, due_on - timedelta(days=rules.cadence_days), last):
+            continue
+        name = MEETING_KINDS[kind]
+        previous = f"前回 {fmt_date(since, year=True)}" if base else "まだ開催記録なし"
+        text = f"{short_title(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_date(due_on, year=True)}ごろが目安）"
+        slots = chase_slots(
+            due_on, (rules.cadence_days,), rules.nag_limit + 1, world.tz, due_leads=False
+        )
+        occurrences = _chase(
+            world,
+            a,
+            key,
+            slots,
+            kind="cadence",
+            subject_of={
+                "lead": "【会議の開催時期】" + text,
+                "due": "【会議の開催時期】" + text,
+                "overdue": "【会議の開催時期を過ぎています（{o}日）】" + text,
+                "last": text,
+            },
+            to=tuple(world.people(a.id, "primary")),
+            last_to=tuple(world.people(a.id, "secondary")),
+            deadline=due_on,
+            detail=(
+                f"協定：{a.title}",
+                "日程が決まったら「会議 12/10 14:00 実務者会議 市役所3F」のように登録してください。",
+            ),
+        )
+        out += [o for o in occurrences if running_on(a, o.at.date())]
     return out
 
 

@@ -19,10 +19,11 @@ Rules (defaults in storage.reminder_rules, overridable per agreement):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -56,6 +57,9 @@ from storage.reminder_items import (
     running_on,
 )
 from storage.reminder_rules import ReminderRules, rules_from
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 KINDS = (
     "meeting",
@@ -148,7 +152,19 @@ class World:
     recent: datetime | None = None
     whole: frozenset[str] = frozenset()  # snoozed items: a snooze needs the whole schedule
     fresh: frozenset[str] = frozenset()  # meetings and action items written since `recent`
+    # What could not be planned this run (item or agreement keys): one bad row (a meeting in
+    # year 9999, a broken setting) is skipped and counted, never stops the others.
+    failures: list[str] = field(default_factory=list)
     _people: dict[tuple[int, str | None], list[int]] = field(default_factory=dict)
+
+    def isolated(self, what: str, build: Callable[[], list[_T]]) -> list[_T]:
+        """`build()`, or nothing when it fails: logged with `what` and counted."""
+        try:
+            return build()
+        except Exception:  # any failure of one item must not stop the others
+            log.exception("planner: could not plan %s; skipped, the others are planned", what)
+            self.failures.append(what)
+            return []
 
     def ahead(self, field: str) -> timedelta:
         """The longest lead time of one kind over all agreements, with a week for holidays:
@@ -221,8 +237,11 @@ def plan_notifications(
     start: datetime,
     end: datetime,
     recent: datetime | None = None,
+    failures: list[str] | None = None,
 ) -> list[Planned]:
     """Every notification whose send moment is in [start, end), given the state at `now`.
+
+    `failures`: receives the keys of the items or agreements that could not be planned.
 
     `recent`: the planner's mark, where the previous tick's window ended. Before it, only the
     moments of meetings and action items written since then, and of snoozed items, are
@@ -230,14 +249,22 @@ def plan_notifications(
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
     world = load_world(session, tz=tz, lo=lo, hi=hi)
     world.start, world.end, world.recent = start, end, recent
+    if failures is not None:
+        failures.extend(world.failures)
+        world.failures = failures
     world.whole = _snoozed_items(session, start)
     world.fresh = _written_since(session, recent) if recent is not None else frozenset()
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, world.states, tz)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
     # expansion to recipients, which multiplies the rows: a tick's cost follows what is due.
-    planned = [p for o in occurrences if start <= o.at < end for p in _expand(o, world)]
-    planned += _digests(world, lo, hi)
+    planned = [
+        p
+        for o in occurrences
+        if start <= o.at < end
+        for p in world.isolated(o.item_key, lambda o=o: list(_expand(o, world)))
+    ]
+    planned += world.isolated("digests", lambda: _digests(world, lo, hi))
     planned = [p for p in planned if start <= p.send_at < end]
     return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
 
@@ -319,15 +346,37 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         .order_by(ChatIdentity.linked_at, ChatIdentity.id)
     ):
         identities[contact_id] = (platform, external_id)
+    failures: list[str] = []
     return World(
         tz=tz,
         scope=ids,
         agreements=agreements,
-        rules={i: rules_from(settings.get(i)) for i in agreements},
+        rules={i: _checked_rules(i, settings.get(i), failures) for i in agreements},
         roles=roles,
         contacts=contacts,
         identities=identities,
+        failures=failures,
     )
+
+
+def _checked_rules(
+    agreement_id: int, settings: dict[str, Any] | None, failures: list[str]
+) -> ReminderRules:
+    """The agreement's rules; the defaults (logged, counted) when its stored settings are not
+    whole days within ten years, so one broken row cannot stop every agreement's planning."""
+    try:
+        rules = rules_from(settings)
+        for value in vars(rules).values():
+            for days in value if isinstance(value, tuple) else (value,):
+                if type(days) is not int or not 0 <= days <= 3650:
+                    raise ValueError(f"not a number of days: {days!r}")
+        return rules
+    except Exception:
+        log.exception(
+            "planner: reminder settings of agreement %s unusable; defaults used", agreement_id
+        )
+        failures.append(f"settings:{agreement_id}")
+        return rules_from(None)
 
 
 def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list[Occurrence]:
@@ -395,11 +444,19 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
     for (a, _kind), at in latest_meeting.items():
         meetings_by_agreement.setdefault(a, []).append(at)
     for agreement_id, agreement in world.agreements.items():
-        signs = [agreement.starts_on, last_activity.get(agreement_id)]
-        signs += [at.astimezone(tz).date() for at in meetings_by_agreement.get(agreement_id, ())]
-        if agreement_id in last_entry:
-            signs.append(last_entry[agreement_id].astimezone(tz).date())
-        out += dormancy_occurrences(world, agreement, max(d for d in signs if d is not None))
+
+        def dormancy(
+            agreement_id: int = agreement_id, agreement: Agreement = agreement
+        ) -> list[Occurrence]:
+            signs = [agreement.starts_on, last_activity.get(agreement_id)]
+            signs += [
+                at.astimezone(tz).date() for at in meetings_by_agreement.get(agreement_id, ())
+            ]
+            if agreement_id in last_entry:
+                signs.append(last_entry[agreement_id].astimezone(tz).date())
+            return dormancy_occurrences(world, agreement, max(d for d in signs if d is not None))
+
+        out += world.isolated(f"dormancy:{agreement_id}", dormancy)
     world.states = {
         s.item_key: s
         for s in session.scalars(

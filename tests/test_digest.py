@@ -139,7 +139,7 @@ def test_a_chart_slack_cannot_show_yet_becomes_a_link(app: Flask, platforms: Pla
     stats = deliver(r.sessions, platforms.senders(), now=MONDAY, tz=TOKYO)
     assert stats.failed == 0 and stats.retried == 0
     texts = [b["text"]["text"] for p in platforms.slack.posted for b in p["blocks"] if "text" in b]
-    assert any("グラフ：<https://x/F" in t for t in texts)
+    assert any("グラフ（" in t and "）：https://x/F" in t for t in texts)
     shown = platforms.counts()
     assert all(shown[(row.address, row.subject)] == 1 for row in digests(app).values())
 

@@ -14,8 +14,21 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from config import Settings
-from storage.models import ActionItem, Activity, Contact, ProcessedEvent
-from tests.support import RecordingExecutor, post_slack, slack_event_body, slack_headers
+from storage.models import (
+    ActionItem,
+    Activity,
+    Agreement,
+    AgreementContact,
+    Contact,
+    ProcessedEvent,
+)
+from tests.support import (
+    RecordingExecutor,
+    post_slack,
+    slack_event_body,
+    slack_headers,
+    tie_chat,
+)
 from tests.test_slack_events import count, dm, expect_post, link_slack
 
 
@@ -140,6 +153,7 @@ def test_a_channel_shared_with_another_organisation_is_served(
 ) -> None:
     # Slack Connect: the sender's workspace is T2, the installation (authorizations) is ours.
     link_slack(demo, "sato", "Usato")
+    tie_chat(demo, "slack", "C1", "minato-acme", "sakura-platform")  # all of sato's
     expect_post(slack_api)
     mention = {
         "type": "app_mention",
@@ -354,11 +368,32 @@ def test_the_bots_own_mention_is_dropped_in_a_channel(
         "text": "<@UBOT> 活動 11/20 清掃 &amp; 交流会",
         "ts": "1700000002.000300",
     }
+    tie_chat(demo, "slack", "C1", "minato-acme")  # tanaka's one agreement: shown there
     send(demo, executor, mention, "EvM3", times=2)
     with demo.extensions["renkei"].sessions() as s:
         assert s.scalars(select(Activity.title)).all() == ["清掃 & 交流会"]
     [post] = calls(slack_api, "chat.postMessage")
     assert post["thread_ts"] == "1700000002.000300"
+
+
+def test_a_private_answer_in_a_channel_is_ephemeral_and_stays_in_the_thread(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_slack(demo, "tanaka", "Utanaka")
+    expect(slack_api, "chat.postEphemeral")
+    mention = {
+        "type": "app_mention",
+        "channel": "C9",  # no agreement's channel: tanaka's list is for tanaka only
+        "user": "Utanaka",
+        "text": "<@UBOT> 予定",
+        "ts": "1700000003.000400",
+        "thread_ts": "1700000001.000100",
+    }
+    send(demo, executor, mention, "EvM5", times=2)
+    [private] = calls(slack_api, "chat.postEphemeral")
+    assert (private["channel"], private["user"]) == ("C9", "Utanaka")
+    assert private["thread_ts"] == "1700000001.000100"
+    assert calls(slack_api, "chat.postMessage") == []
 
 
 def test_slash_command_text_is_decoded(
@@ -383,3 +418,73 @@ def test_slash_command_text_is_decoded(
     executor.drain()
     with demo.extensions["renkei"].sessions() as s:
         assert s.scalars(select(Activity.title)).all() == ["清掃 & 交流会"]
+
+
+# --- 3. interactivity without a listener ----------------------------------------------------
+
+
+def interactive(payload: dict) -> str:
+    return "payload=" + quote(json.dumps(payload, ensure_ascii=False))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "shortcut", "callback_id": "secret-words", "trigger_id": "t"},
+        {"type": "message_action", "callback_id": "x", "message": {"text": "secret-words"}},
+        {"type": "view_submission", "view": {"callback_id": "v", "state": {"values": {}}}},
+        {"type": "view_closed", "view": {"callback_id": "v"}},
+        {"type": "block_suggestion", "action_id": "a", "block_id": "b", "value": "secret-words"},
+        {
+            "type": "block_actions",  # a button of another app version, no listener of ours
+            "actions": [{"action_id": "legacy_button", "value": "secret-words", "action_ts": "1"}],
+            "channel": {"id": "C1"},
+        },
+        {"type": "interactive_message", "callback_id": "old", "actions": [{"name": "b"}]},
+        {"type": "something_slack_adds_next_year"},
+    ],
+)
+def test_every_signed_interactivity_payload_gets_200_logged_by_type_only(
+    app: Flask,
+    slack_api: HTTPServer,
+    executor: RecordingExecutor,
+    caplog: pytest.LogCaptureFixture,
+    payload: dict,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.INFO)
+    body = {
+        **payload,
+        "team": {"id": "T1", "domain": "x"},
+        "user": {"id": "Usato", "team_id": "T1"},
+        "token": "legacy",
+        "api_app_id": "A1",
+    }
+    res = post_slack(
+        app.test_client(), interactive(body), content_type="application/x-www-form-urlencoded"
+    )
+    executor.drain()
+    assert res.status_code == 200
+    assert "secret-words" not in caplog.text
+    assert payload["type"] in caplog.text  # the type is what the log says
+    assert count(app, ProcessedEvent) == 0
+    assert calls(slack_api, "chat.postMessage") == []
+
+
+def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_slack(demo, "tanaka", "Utanaka")
+    link_slack(demo, "suzuki", "Usuzuki")
+    expect_post(slack_api)
+    send(demo, executor, dm("担当変更 <@Usuzuki>", user="Utanaka"), "EvM4")
+    with demo.extensions["renkei"].sessions() as s:
+        primaries = s.scalars(
+            select(Contact.key)
+            .join(AgreementContact, AgreementContact.contact_id == Contact.id)
+            .join(Agreement, Agreement.id == AgreementContact.agreement_id)
+            .where(Agreement.key == "minato-acme", AgreementContact.role == "primary")
+        ).all()
+        keys = s.scalars(select(Contact.key)).all()
+    assert sorted(primaries) == ["sato", "suzuki"]  # tanaka's side passed to suzuki
+    assert not [k for k in keys if "successor" in k]  # no new contact was made up

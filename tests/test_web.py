@@ -15,7 +15,14 @@ from config.settings import DEFAULT_DATABASE_URL
 def test_healthz_checks_the_database(app: Flask) -> None:
     res = app.test_client().get("/healthz")
     assert res.status_code == 200
-    assert res.get_json() == {"status": "ok", "database": "ok"}
+    assert res.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "clock": "unknown",  # no clock has beaten yet (tests/test_planner_isolation.py)
+        "clock_heartbeat": None,
+        "planner_failures": 0,
+        "outbox_failed": 0,
+    }
 
 
 def test_healthz_reports_an_unreachable_database() -> None:
@@ -94,3 +101,22 @@ def test_malformed_settings_name_the_variable(
         load_settings(_env_file=None)
     assert str(err.value).startswith(f"{name}: ")
     assert "\n" not in str(err.value)
+
+
+def test_line_refuses_a_plain_http_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "LINE_CHANNEL_SECRET": "s",
+        "LINE_CHANNEL_ACCESS_TOKEN": "t",
+        "PUBLIC_BASE_URL": "http://renkei.example.jp",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert str(err.value).startswith("PUBLIC_BASE_URL must be an https:// address")
+    assert "\n" not in str(err.value)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://renkei.example.jp")
+    assert load_settings(_env_file=None).line_enabled
+    # LINE off: the local default http://127.0.0.1 is fine
+    monkeypatch.delenv("LINE_CHANNEL_SECRET")
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    assert load_settings(_env_file=None).public_base_url == "http://127.0.0.1:8000"
