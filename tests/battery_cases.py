@@ -672,6 +672,20 @@ def _cases() -> list[tuple[str, str, tuple[str, ...] | str, Check]]:
         ),
         ("tanaka", L, ("KPI入力したい"), said("KPI一覧")),
         ("tanaka", L, ("12/15 14時から打ち合わせ入れて", "いいえ"), said("何も変更していません")),
+        ("tanaka", L, ("会議を15:30に変更", "1"), did(meeting_at("第8回", "2026-12-10T15:30"))),
+        ("tanaka", L, ("活動 防災訓練おわりました", "今日"), did(activity("防災訓練", on=TODAY))),
+        (
+            "tanaka",
+            L,
+            "タスク追加 12/8 会場下見",
+            did(lambda s: any(t.title == "会場下見" for t in s.scalars(select(ActionItem)))),
+        ),
+        (
+            "takahashi",
+            L,
+            ("会議は12/9 10:00から 事前打合せ", "はい", "1"),
+            did(meeting_added("事前打合せ", "2026-12-09T10:00")),
+        ),
     ]
 
 

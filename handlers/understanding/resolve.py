@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from handlers.agreements import AGREEMENT_TOKEN
 from handlers.commands import due as due_answers
 from handlers.commands.kpi import progress_summary
 from handlers.context import Context
@@ -84,17 +85,34 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     )
 
 
+# What a sentence that begins with a command word may turn out to be, by command.
+_OVERRIDABLE = {
+    "task": {"question", "done", "cancel", "task_new"},
+    "meeting": {"question", "meeting_cancel", "meeting_move", "meeting_new", "cancel"},
+    "kpi": {"question"},
+    "log": set(),  # 「活動 防災訓練おわりました」 is an activity, as typed
+    "done": {"done", "question"},
+}
+_PARTICLE = tuple("をはがのもっ、,。")
+
+
 def overrides(text: str, command_name: str, args: str) -> bool:
     """A command word was first, but the rest is no argument: 「タスク終わった」「KPIどれくらい？」
-    「会議いつ？」「期限切れてるのある？」. Then the message is understood instead of run."""
-    if not args or any(ch.isdigit() for ch in args) or ":" in args:
-        return False  # a number, a date or 協定:key: arguments for the command itself
+    「会議いつ？」「期限切れてるのある？」「会議を15:30に変更」. Then the message is understood
+    instead of run."""
+    if not args or AGREEMENT_TOKEN.search(args):
+        return False  # 協定:key: an argument for the command itself
     intent = understand(text)
+    if intent.rewritten and command_name not in ("due", "week", "status", "history"):
+        return True  # 「タスク追加 12/8 会場下見」: the command, without the request word
+    sentence = args.startswith(_PARTICLE)  # 「会議を…」「タスクは…」: the word used in a sentence
+    if any(ch.isdigit() for ch in args) and not sentence:
+        return False  # a number or a date: arguments for the command itself
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
         return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
-    if command_name not in ("task", "meeting", "kpi", "log", "done"):
+    if command_name not in _OVERRIDABLE:
         return False
-    return intent.rewritten or intent.kind in ("question", "done", "cancel", "meeting_cancel")
+    return intent.rewritten or intent.kind in _OVERRIDABLE[command_name]
 
 
 def propose(ctx: Context, text: str, command: str, *extra: Button) -> Reply:
@@ -398,6 +416,8 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
     for _ in range(3):
         title = _REQUEST_WORDS.sub("", title).strip()
         title = " ".join(_LINKS.sub("", w) for w in title.split()).strip()
+    words_ = [w for w in title.split() if w not in MEETING]
+    title = " ".join(words_) if words_ else title
     if command == "会議":
         title = title or "打合せ"
         at = f" {clock:%H:%M}" if clock else ""
