@@ -17,7 +17,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from bench import due_query, load, web_pages, webhook
+from bench import due_query, intent, load, web_pages, webhook
 from bench.bulk import build
 from bench.clock_run import clock_figures
 from bench.databases import RESULTS, Database, postgres_database, sqlite_database
@@ -237,6 +237,10 @@ def main() -> None:
     }
     details: dict[str, Any] = {}
     notes: dict[str, list[str]] = {}
+    say("[intent] understanding one message, over the battery, no database")
+    understood = intent.run()
+    result["intent_p95_ms"] = understood["intent_p95_ms"]
+    details["intent"] = understood["details"]
     steps = tuple(x for x in args.only.split(",") if x in STEPS)
     earlier: dict[str, Any] = {}
     chosen = set(args.db.split(","))
@@ -276,6 +280,8 @@ def main() -> None:
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str) + "\n")
     say("")
     say(table(result))
+    met = "met" if result["intent_p95_ms"] <= intent.GOAL_MS else "MISSED"
+    say(f"intent_p95_ms {result['intent_p95_ms']} (goal <= {intent.GOAL_MS:g}: {met})")
     for db, lines in notes.items():
         for line in lines:
             say(f"note ({db}): {line}")
