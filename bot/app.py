@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
+from bot import log_format
 from bot.charts_web import charts_blueprint
 from bot.inbound import Inbound
 from bot.line import line_api, line_blueprint
@@ -51,9 +52,7 @@ def create_app(
     line_executor: Executor | None = None,
 ) -> Flask:
     settings = settings or load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_format.install(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     engine = make_engine(settings.database_url)
