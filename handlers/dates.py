@@ -79,7 +79,10 @@ _KANJI_RUN = re.compile("[〇零一二三四五六七八九十百千]+")
 # words such as 一昨日, 一緒 or 千葉 are left alone.
 _KANJI_NEXT = re.compile(r"\s*(?:年|月|日|時|分|週|[かヶケカヵ箇]月|四半期)")
 _KANJI_PREV = ("第", "令和", "平成", "昭和", "大正", "明治")
-_KANJI_IDIOMS = ("一日中", "一時")  # "all day", "temporarily": not dates
+_KANJI_IDIOMS = ("一日中", "一時")
+_KANJI_RUN_MAX = (
+    12  # 二〇二六, 千九百九十九: dates need a few numerals  # "all day", "temporarily": not dates
+)
 
 
 def _kanji_number(run: str) -> str:
@@ -122,8 +125,8 @@ def _normalise(text: str) -> _Text:
         begin, stop = m.span()
         if s.startswith("半期", stop) and s[stop - 1] == "四":  # 第二四半期
             stop -= 1
-        if stop <= begin:
-            continue
+        if stop <= begin or stop - begin > _KANJI_RUN_MAX:
+            continue  # a numeral run that long is no date: left as it is, at no cost
         after_prev = s[:begin].endswith(_KANJI_PREV)
         if not after_prev and (
             not _KANJI_NEXT.match(s, stop) or s.startswith(_KANJI_IDIOMS, begin)
