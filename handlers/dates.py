@@ -79,10 +79,8 @@ _KANJI_RUN = re.compile("[〇零一二三四五六七八九十百千]+")
 # words such as 一昨日, 一緒 or 千葉 are left alone.
 _KANJI_NEXT = re.compile(r"\s*(?:年|月|日|時|分|週|[かヶケカヵ箇]月|四半期)")
 _KANJI_PREV = ("第", "令和", "平成", "昭和", "大正", "明治")
-_KANJI_IDIOMS = ("一日中", "一時")
-_KANJI_RUN_MAX = (
-    12  # 二〇二六, 千九百九十九: dates need a few numerals  # "all day", "temporarily": not dates
-)
+_KANJI_IDIOMS = ("一日中", "一時")  # "all day", "temporarily": not dates
+_KANJI_RUN_MAX = 12  # 二〇二六, 千九百九十九: a date needs a few numerals, never a long run
 
 
 def _kanji_number(run: str) -> str:
@@ -1139,9 +1137,7 @@ def find_when(text: str, *, today: date) -> tuple[When, str] | None:
             continue
         if ch == "一" and not norm.s.startswith("一昨", i):
             continue
-        if ("\u3040" <= ch <= "\u309f" and ch not in _KANA_STARTS) or (
-            "\u30a0" <= ch <= "\u30ff" and ch not in _KANA_STARTS
-        ):
+        if "\u3040" <= ch <= "\u30ff" and ch not in _KANA_STARTS:
             continue  # kana that begin no expression: a long run of them costs nothing
         found = _expr(c, i)
         if found is None:
