@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from handlers.privacy import PRIVATE_NOTE
 from storage.db import transaction
 from storage.identities import create_invite
-from storage.models import Activity, ChatIdentity, Contact, InviteCode
+from storage.models import Activity, Agreement, ChatIdentity, Contact, InviteCode
 from tests.support import (
     RecordingExecutor,
     line_body,
@@ -204,3 +204,17 @@ def test_slack_a_code_typed_in_a_channel_is_voided(
     post_slack(client, slack_event_body({**dm, "text": f"登録 {code}", "ts": "2.1"}, event_id="E4"))
     executor.drain()
     assert count(demo, ChatIdentity) == 0
+
+
+def test_slack_the_same_command_ties_a_channel(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_account(demo, "slack", "tanaka", "Utanaka")
+    stub_slack(slack_api)
+    post_slack(demo.test_client(), mention("このグループを協定に登録", "Utanaka", "Ev5", "C7"))
+    executor.drain()
+    with demo.extensions["renkei"].sessions() as s:
+        tied = s.scalar(select(Agreement.slack_channel).where(Agreement.key == "minato-acme"))
+    assert tied == "C7"
+    [public] = slack_calls(slack_api, "chat.postMessage")
+    assert public["channel"] == "C7" and "slack_channel: C7" in public["text"]
