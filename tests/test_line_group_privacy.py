@@ -221,3 +221,15 @@ def test_slack_the_same_command_ties_a_channel(
     assert tied == "C7"
     [public] = slack_calls(slack_api, "chat.postMessage")
     assert public["channel"] == "C7" and "slack_channel: C7" in public["text"]
+
+
+def test_e_mail_addresses_in_a_handover_document_stay_out_of_the_group(
+    demo: Flask, line_api: HTTPServer
+) -> None:
+    link_account(demo, "line", "tanaka", "Utanaka")
+    tie_chat(demo, "line", "Cgroup", "minato-acme")  # tanaka's only agreement: not the reason
+    stub_line(line_api)
+    post_line(demo.test_client(), in_group("引継ぎ", "Utanaka", "h1"))
+    assert line_texts(line_api, "reply") == [PRIVATE_NOTE]
+    [pushed] = line_texts(line_api, "push")
+    assert "引継ぎ資料" in pushed and "tanaka@city.minato.example.jp" in pushed
