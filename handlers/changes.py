@@ -14,6 +14,7 @@ from handlers.context import Context
 from storage.models import (
     ActionItem,
     Activity,
+    Agreement,
     AgreementContact,
     Base,
     ChangeLog,
@@ -36,7 +37,9 @@ TABLES: dict[str, type[Base]] = {
     "contact": Contact,
     "invite_code": InviteCode,
     "handover": Handover,
-    "kpi": Kpi,  # a target changed on the web by 事務局
+    # written on the web by 事務局 (bot/web/manage.py)
+    "kpi": Kpi,
+    "agreement": Agreement,
 }
 
 

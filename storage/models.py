@@ -80,6 +80,7 @@ class Agreement(Base):
     working_cadence_months: Mapped[int | None] = mapped_column(Integer)
     slack_channel: Mapped[str | None] = mapped_column(String(50))
     line_group: Mapped[str | None] = mapped_column(String(100))
+    short_name: Mapped[str | None] = mapped_column(String(40))  # for choices: 「みなと×アクメ」
 
     parties: Mapped[list[Organization]] = relationship(
         secondary="agreement_party", order_by="AgreementParty.position", viewonly=True
