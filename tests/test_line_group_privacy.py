@@ -104,7 +104,10 @@ def test_a_successors_code_is_pushed_never_shown_in_the_group(
     link_account(demo, "line", "tanaka", "Utanaka")
     tie_chat(demo, "line", "Cgroup", "minato-acme")
     stub_line(line_api)
-    post_line(demo.test_client(), in_group("担当変更 山田 太郎 yamada@example.jp タスク:移す", "Utanaka", "r1"))
+    post_line(
+        demo.test_client(),
+        in_group("担当変更 山田 太郎 yamada@example.jp タスク:移す", "Utanaka", "r1"),
+    )
     with demo.extensions["renkei"].sessions() as s:
         code = s.scalar(select(InviteCode.code).order_by(InviteCode.id.desc()))
     assert code is not None
