@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import delete, select
+from sqlalchemy import text as sql
 
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming, Reply
@@ -34,8 +35,15 @@ def fresh(app: Flask) -> None:
     r = app.extensions["renkei"]
     data = parse_agreement_file(render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY))
     with transaction(r.sessions) as s:
-        for table in reversed(Base.metadata.sorted_tables):
-            s.execute(delete(table))
+        # Ids restart too (the cases name No.2): numbers are never reused within a database
+        # (SQLite AUTOINCREMENT, PostgreSQL sequences), so their counters are reset here.
+        if s.get_bind().dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            s.execute(sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                s.execute(delete(table))
+            s.execute(sql("DELETE FROM sqlite_sequence"))
     with transaction(r.sessions) as s:
         import_agreements(s, data, tz=TOKYO, now=NOW)
     with transaction(r.sessions) as s:

@@ -94,6 +94,10 @@ _OVERRIDABLE = {
     "done": {"done", "question"},
 }
 _PARTICLE = tuple("をはがのもっ、,。")
+# The canonical edit forms of the contract (「会議 変更 成果報告会 場所 公民館」「会議 中止 打合せ」):
+# an explicit command whose reference may be a title, never a sentence to understand.
+_DONE_WORDS = {"完了", "済み", "done"}
+_EDIT_HEADS = {"変更", "修正", "中止", "edit", "change", "move", "cancel"}
 
 
 def overrides(text: str, command_name: str, args: str) -> bool:
@@ -102,6 +106,10 @@ def overrides(text: str, command_name: str, args: str) -> bool:
     instead of run."""
     if not args or AGREEMENT_TOKEN.search(args):
         return False  # 協定:key: an argument for the command itself
+    if command_name in ("task", "meeting") and args.split()[0].lower() in _EDIT_HEADS:
+        return False
+    if command_name == "done" and text.split()[0].lower() in _DONE_WORDS and len(args.split()) == 1:
+        return False  # 「完了 報告書」: the task named by a word of its title
     intent = understand(text)
     if intent.rewritten and command_name not in ("due", "week", "status", "history"):
         return True  # 「タスク追加 12/8 会場下見」: the command, without the request word
