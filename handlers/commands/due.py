@@ -22,6 +22,7 @@ KIND_LABELS = {
     "action_item": "タスク",
     "kpi_entry": "KPI入力",
     "renewal": "更新",
+    "handover": "担当交代",
 }
 
 

@@ -1,7 +1,7 @@
 """agreement.short_name: what tells an agreement apart in a choice (「みなと×アクメ」)
 
 Revision ID: 0009_conv
-Revises: 0007_harden
+Revises: 0008_writes
 Create Date: 2026-12-01
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0009_conv"
-down_revision: str | Sequence[str] | None = "0007_harden"
+down_revision: str | Sequence[str] | None = "0008_writes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
