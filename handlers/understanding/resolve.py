@@ -29,6 +29,7 @@ from handlers.understanding.intent import (
     MEETING,
     MOVE_MEETING,
     Intent,
+    subject_of,
     understand,
 )
 from storage.due import agreements_of
@@ -195,7 +196,8 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
             select(Kpi).where(Kpi.agreement_id.in_(agreements_of(ctx.contact.id))).order_by(Kpi.id)
         )
     )
-    subject = intent.subject
+    _, plain = find_counts(rest)  # 「参加者85人でした」: the count is no subject
+    subject = subject_of(words(plain))
     names = [c.label for c in counts if c.label] + ([subject] if subject else [])
     kpi = _kpi_named(kpis, names)
     shown = " ".join(f"{c.label}{fmt_number(c.value)}{c.unit}" for c in counts)
@@ -209,7 +211,7 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
             f"KPI「{kpi.name}」に {value}{kpi.unit}（{fmt_date(day)}の期間）を入力しますか？",
             f"KPI {kpi.key} {value} {day:%Y/%m/%d} 協定:{agreement.key}",
         )
-    title = subject or "活動"
+    title = subject or "活動報告"
     log = " ".join(f"活動 {day:%Y/%m/%d} {title} {shown}".split())
     extra: list[Button] = []
     if kpi is not None and counts:
