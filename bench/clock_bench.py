@@ -3,7 +3,7 @@
 Written against the scheduler's contract:
     bot.scheduler.plan(sessions, *, now, tz) -> int
     bot.scheduler.deliver(sessions, senders, *, now, tz) -> DeliveryStats
-    storage.reminders.plan_notifications(session, *, now, tz, start, end) -> list[Planned]
+    reminders.planner.plan_notifications(session, *, now, tz, start, end) -> list[Planned]
 imported lazily: while they are missing the figures are null with a "pending" note.
 
     python -m bench.clock_bench CONFIG.json OUT.json
@@ -36,7 +36,7 @@ from storage.plan_mark import mark_planned
 PLAN_REPEATS = 3
 MONTH_DAYS = 30
 # Ticks of the simulated month: reminders go out at 09:00 on business mornings
-# (storage/business_days.py), and 13:00 catches anything planned for later in the day.
+# (reminders/business_days.py), and 13:00 catches anything planned for later in the day.
 TICK_HOURS = (9, 13)
 PENDING = "pending: scheduler not built"
 THROTTLED_PER_S = 20  # far below LINE's 2,000/s, so the deliverer meets 429s
@@ -63,7 +63,7 @@ def _clear_outbox(sessions: sessionmaker[Session]) -> None:
 def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) -> int:
     """The outbox as earlier ticks would have left it: everything planned before `until`,
     already sent. Placeholders (no message composed): a steady-state tick only skips them."""
-    from storage.reminders import plan_notifications
+    from reminders.planner import plan_notifications
 
     _clear_outbox(sessions)
     lookback = getattr(importlib.import_module("bot.scheduler"), "LOOKBACK", timedelta(days=8))
@@ -232,7 +232,7 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
     # A business morning without the weekly digest: Tuesday's 09:00 tick.
     tuesday = (monday + timedelta(days=1)).replace(hour=9, minute=0)
     try:
-        reminders = importlib.import_module("storage.reminders")
+        reminders = importlib.import_module("reminders.planner")
         with sessions["full"]() as s:
             t0 = time.perf_counter()
             planned = reminders.plan_notifications(

@@ -15,9 +15,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from reminders.planner import Planned, plan_notifications
 from storage.db import transaction
 from storage.outbox import list_rows, retry
-from storage.reminders import Planned, plan_notifications
 
 if TYPE_CHECKING:
     from bot.app import Renkei

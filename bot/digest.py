@@ -22,12 +22,12 @@ from bot.chart import chart_spec
 from bot.charts_web import new_chart
 from handlers.commands.due import KIND_LABELS
 from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
+from reminders.items import running_on
 from storage.due import DueItem, agreements_of, due_for_agreements
 from storage.fiscal import fiscal_year
 from storage.kpi_progress import Progress, progress_for
 from storage.models import Activity, Agreement, AgreementContact, ChatIdentity, Contact, Kpi
 from storage.progress import term_summary
-from storage.reminder_items import running_on
 
 MAX_LINES = 6  # per section of a card; the rest is counted
 CardRows = tuple[str, list[tuple[str, str]]]

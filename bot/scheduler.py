@@ -27,7 +27,10 @@ from bot.digest import (
 from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
-from storage.business_days import in_office_hours
+from reminders.business_days import in_office_hours
+from reminders.keys import ItemKey
+from reminders.planner import Planned, plan_notifications
+from reminders.state import unwanted
 from storage.clock_status import record_plan
 from storage.db import read_only, transaction
 from storage.events import KEEP_EVENTS, purge_events
@@ -44,8 +47,6 @@ from storage.outbox import (
     mark_sent,
 )
 from storage.plan_mark import mark_planned, planned_until
-from storage.reminder_state import parse_item_key, unwanted
-from storage.reminders import Planned, plan_notifications
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def compose(
         assert contact is not None
         return person_digest(session, contact, subject=p.subject, now=now, tz=tz, cache=cache)
     items = list(p.detail)
-    ref = parse_item_key(p.item_key)
+    ref = ItemKey.parse(p.item_key)
     if p.kind == "review" and ref is not None and ref.day is not None:
         agreement = session.get(Agreement, ref.id)
         if agreement is not None:

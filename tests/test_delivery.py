@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from bot.cli_scheduler import coalescing
 from bot.scheduler import DeliveryStats, deliver, plan
+from reminders.planner import plan_notifications
 from storage.db import transaction
 from storage.models import ActionItem, Outbox
 from storage.outbox import CLAIM_LEASE, MAX_ATTEMPTS
-from storage.reminders import plan_notifications
 from tests.conftest import TODAY, TOKYO
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.clock import build_scheduler
-from storage.business_days import is_business_day
+from reminders.business_days import is_business_day
 from storage.models import Outbox
 from tests.conftest import TODAY, TOKYO
 
