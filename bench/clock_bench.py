@@ -103,13 +103,14 @@ def _forget_new(sessions: sessionmaker[Session], until: datetime) -> None:
 
 
 def senders(stub_url: str) -> dict[str, Any]:
-    from bot.line import line_api
-    from bot.senders import LineSender, LocalSender, SlackSender
+    from bot.senders import LineSender, LocalSender, SlackSender, line_api
     from bot.slack import slack_client
 
     return {
         "line": LineSender(line_api(stub_url, "bench-line-access-token")),
-        "slack": SlackSender(slack_client(f"{stub_url}/api/", "xoxb-bench")),
+        "slack": SlackSender(
+            slack_client(f"{stub_url}/api/", "xoxb-bench"), public_base_url=stub_url
+        ),
         "local": LocalSender(),
     }
 

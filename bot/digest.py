@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chart import chart_spec
-from bot.charts_web import new_chart
+from bot.chart_links import new_chart
 from handlers.commands.due import KIND_LABELS
 from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
 from reminders.items import running_on
@@ -276,7 +276,7 @@ def _chart(
     cache: DigestCache,
 ) -> tuple[str | None, str]:
     """One chart per picture, shared by everyone who gets the same one; drawn when first
-    shown (bot.charts_web.chart_png), so planning Monday's digests draws nothing."""
+    shown (bot.charts_web.chart_png, in the web process), so planning Monday's digests draws nothing."""
     progress = _progress(session, agreements, today, cache)
     alt = "KPI達成率：" + "、".join(
         f"{p.kpi.name} {p.ratio:.0%}" for p in progress if p.ratio is not None

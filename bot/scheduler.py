@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.charts_web import chart_png
-from bot.delivery import Outcome, attempt_send
+from bot.delivery import Batch, Outcome, attempt_send
 from bot.digest import (
     DigestCache,
     agreement_digest,
@@ -230,17 +229,6 @@ class DeliveryStats:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Batch:
-    key: str  # also LINE's X-Line-Retry-Key
-    platform: str
-    address: str
-    attempt: int
-    since: datetime  # when the earliest row was due: where an in-doubt check looks from
-    notices: tuple[Notice, ...]
-    rows: int
-
-
 def deliver(
     sessions: sessionmaker[Session],
     senders: Mapping[str, Sender],
@@ -267,8 +255,6 @@ def deliver(
         stats.cancelled = len(settled)
         batches = _batches(session, [r for r in rows if r.id not in settled])
     for batch in batches:
-        if batch.platform == "slack":  # Slack gets the picture uploaded: drawn now if new
-            batch = _with_charts(sessions, batch)
         outcome = attempt_send(senders.get(batch.platform), batch)
         with transaction(sessions) as session:
             _record(session, batch, outcome, token=token, now=now, stats=stats)
@@ -335,16 +321,6 @@ def _cost(platform: str, rows: list[Outbox]) -> int:
     if platform == "slack":
         return sum(slack_cost(reply, image) for reply, image in zip(replies, images, strict=True))
     return len(rows)
-
-
-def _with_charts(sessions: sessionmaker[Session], batch: Batch) -> Batch:
-    notices = tuple(
-        replace(n, reply=replace(n.reply, image_png=chart_png(sessions, n.image_token)))
-        if n.image_token
-        else n
-        for n in batch.notices
-    )
-    return replace(batch, notices=notices)
 
 
 def reply_of(data: dict[str, Any]) -> Reply:
