@@ -34,7 +34,6 @@ def app_env(database_url: str, stub_url: str, now: datetime) -> dict[str, str]:
         "SLACK_BOT_TOKEN": SLACK_TOKEN,
         "SLACK_API_URL": f"{stub_url}/api/",
         "BENCH_NOW": now.isoformat(),
-        "PUBLIC_BASE_URL": "https://renkei.example.jp",  # LINE on requires HTTPS
     }
 
 

@@ -105,18 +105,22 @@ def _model(raw: Any) -> Event | None:
 
 
 def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor) -> None:
-    action = _action(event, inbound)
-    if action is None:
-        return
     event_id = event.webhook_event_id
-    try:
-        reply = inbound.once("line", event_id, action)
-    except DatabaseUnavailable:  # (harden) not applied: the webhook answers 503
-        raise
-    except Exception:
-        # The event is acknowledged with the rest of the body; the log says what was lost.
-        log.exception("could not apply LINE %s event %s", event.type, event_id)
-        return
+    incoming = to_incoming(event)
+    if isinstance(event, MessageEvent | PostbackEvent) and incoming is not None:
+        reply = inbound.handle(incoming, event_id=event_id)  # what people say: a command
+    else:
+        action = _action(event, inbound)
+        if action is None:
+            return
+        try:
+            reply = inbound.once("line", event_id, action)
+        except DatabaseUnavailable:  # (harden) not applied: the webhook answers 503
+            raise
+        except Exception:
+            # The event is acknowledged with the rest of the body; the log says what was lost.
+            log.exception("could not apply LINE %s event %s", event.type, event_id)
+            return
     token = getattr(event, "reply_token", None)
     if reply is not None and token:
         # In a group, a private answer goes to the person alone (see handlers/privacy.py).
@@ -147,16 +151,10 @@ def _action(event: Event, inbound: Inbound) -> Action | None:
     if isinstance(event, MessageEditedEvent) and isinstance(event.message, TextMessageContent):
         edit = _text_incoming(event.message, user_id, group)
         return lambda session, now: chat_events.edited(session, edit)
-    if isinstance(event, MessageEvent) and incoming is None:
+    if isinstance(event, MessageEvent):  # not text: commands went to inbound.handle
         not_text = Incoming("line", user_id, "", chat_id=group)
         return lambda session, now: chat_events.not_text(not_text)
-    if incoming is not None:
-        return _respond(inbound, incoming)
     return None
-
-
-def _respond(inbound: Inbound, incoming: Incoming) -> Action:
-    return lambda session, now: inbound.respond(session, incoming, now=now)
 
 
 def _send_reply(

@@ -33,6 +33,7 @@ from reminders.state import unwanted
 from storage.clock_status import record_plan
 from storage.db import read_only, transaction
 from storage.events import KEEP_EVENTS, purge_events
+from storage.handovers import apply_due_handovers
 from storage.models import Agreement, ChartImage, Contact, Outbox
 from storage.outbox import (
     MAX_ATTEMPTS,
@@ -72,6 +73,8 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     start, end = now - LOOKBACK, now + AHEAD
     inserted = 0
     failures: list[str] = []  # items skipped (logged each); counted in /healthz
+    with transaction(sessions) as session:  # a 担当変更 「4月1日から」 takes effect on its day
+        apply_due_handovers(session, today=now.astimezone(tz).date(), now=now)
     with read_only(sessions) as session:
         mark = planned_until(session)
         planned = plan_notifications(

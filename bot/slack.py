@@ -24,13 +24,12 @@ from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.inbound import DatabaseUnavailable, Inbound
 from bot.render_slack import ACTION_PREFIX, home_view, to_slack_message
 from bot.slack_text import SlackText, decode
 from handlers.messages import Incoming, Reply
-from storage.db import transaction
-from storage.events import claim_event
 from storage.identities import contact_for
 
 log = logging.getLogger(__name__)
@@ -273,9 +272,12 @@ def _from_a_bot(event: dict[str, Any]) -> bool:
 
 def _decoded(inbound: Inbound, text: str, bot_user_id: str | None) -> SlackText:
     def contact_name(slack_user: str) -> str | None:
-        with inbound.sessions() as session:
-            contact = contact_for(session, platform="slack", external_id=slack_user)
-            return contact.name if contact is not None else None
+        try:
+            with inbound.sessions() as session:
+                contact = contact_for(session, platform="slack", external_id=slack_user)
+                return contact.name if contact is not None else None
+        except (OperationalError, InterfaceError) as exc:  # as Inbound.once: Slack retries
+            raise DatabaseUnavailable from exc
 
     return decode(text, contact_name=contact_name, bot_user_id=bot_user_id)
 
@@ -340,10 +342,9 @@ def _note(
     text: str,
 ) -> None:
     """A one-line answer that writes nothing but its event id, so a retry stays quiet."""
-    with transaction(inbound.sessions) as session:
-        first = claim_event(session, platform="slack", event_id=event_id, now=inbound.clock())
-    if first:
-        payload = to_slack_message(Reply(text))
+    note = inbound.once("slack", event_id, lambda _session, _now: Reply(text))
+    if note is not None:
+        payload = to_slack_message(note)
         if thread_ts:
             payload["thread_ts"] = thread_ts
         out.post(channel, payload)

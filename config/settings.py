@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -16,6 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'renkei.db'}"
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class SettingsError(RuntimeError):
@@ -84,8 +88,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _https_for_line(self) -> Settings:
         # LINE fetches digest charts from PUBLIC_BASE_URL and only over HTTPS; a plain http
-        # address would fail silently on every digest. http://127.0.0.1 is fine while LINE is off.
-        if self.line_enabled and not self.public_base_url.startswith("https://"):
+        # address would fail silently on every digest. Loopback http (the default) stays allowed:
+        # LINE cannot reach it anyway, so it only ever serves a local run against a stub API.
+        url = urlsplit(self.public_base_url)
+        if self.line_enabled and url.scheme != "https" and url.hostname not in LOOPBACK:
             raise ValueError(
                 "PUBLIC_BASE_URL must be an https:// address while LINE is on "
                 f"(it is {self.public_base_url})"

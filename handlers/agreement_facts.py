@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.due import DueItem, current_term_end, due_for_agreements, notice_deadline
 from storage.kpi_progress import Progress, progress_for
@@ -18,6 +18,7 @@ from storage.models import (
     AgreementContact,
     ChatIdentity,
     Contact,
+    Handover,
     Kpi,
     Meeting,
     Organization,
@@ -45,6 +46,7 @@ class Facts:
     term_end: date
     notice: date | None
     upcoming: list[DueItem]
+    handovers: list[tuple[date, str, str]]  # scheduled 担当変更: (effective day, from, to)
 
     def overdue_tasks(self, today: date) -> list[ActionItem]:
         return [t for t in self.open_tasks if t.due_on < today]
@@ -89,14 +91,7 @@ def gather(
             .order_by(ActionItem.due_on)
         )
     )
-    owner_ids = {t.owner_id for t in tasks if t.owner_id}
-    owners = (
-        dict(
-            session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(owner_ids))).all()
-        )
-        if owner_ids
-        else {}
-    )
+    owners = _owners(session, agreement, {t.owner_id for t in tasks if t.owner_id})
     term_end = current_term_end(agreement, today)
     upcoming = due_for_agreements(
         session,
@@ -117,7 +112,45 @@ def gather(
         term_end=term_end,
         notice=notice_deadline(agreement, term_end),
         upcoming=upcoming,
+        handovers=_handovers(session, agreement),
     )
+
+
+def _owners(session: Session, agreement: Agreement, owner_ids: set[int]) -> dict[int, str]:
+    """Owners' names as the reminders see them: someone no longer on the agreement (left with
+    a 担当変更) owns nothing any more — 「担当未定（元：田中 花子）」."""
+    if not owner_ids:
+        return {}
+    on_it = set(
+        session.scalars(
+            select(AgreementContact.contact_id).where(AgreementContact.agreement_id == agreement.id)
+        )
+    )
+    rows = session.execute(
+        select(Contact.id, Contact.name, Contact.active).where(Contact.id.in_(owner_ids))
+    ).all()
+    return {
+        cid: name if cid in on_it and active else f"担当未定（元：{name}）"
+        for cid, name, active in rows
+    }
+
+
+def _handovers(session: Session, agreement: Agreement) -> list[tuple[date, str, str]]:
+    old, new = aliased(Contact), aliased(Contact)
+    return [
+        (day, a, b)
+        for day, a, b in session.execute(
+            select(Handover.effective_on, old.name, new.name)
+            .join(old, old.id == Handover.from_contact_id)
+            .join(new, new.id == Handover.to_contact_id)
+            .where(
+                Handover.agreement_id == agreement.id,
+                Handover.applied_at.is_(None),
+                Handover.cancelled_at.is_(None),
+            )
+            .order_by(Handover.effective_on)
+        ).all()
+    ]
 
 
 def _sides(session: Session, agreement: Agreement) -> list[Side]:

@@ -51,10 +51,30 @@ def pick_agreement(
         return candidates[0], rest
     if not candidates:
         return Reply("担当している協定がまだありません。事務局に登録を依頼してください。")
+    labels = choice_labels(candidates)
     options = [
-        Button(
-            label=short_title(a.title)[:20], text=" ".join(f"{command} {rest} 協定:{a.key}".split())
-        )
+        Button(label=labels[a.id], text=" ".join(f"{command} {rest} 協定:{a.key}".split()))
         for a in candidates
     ]
     return ask(ctx, question, options, command=command)
+
+
+LABEL_MAX = 20  # LINE cuts quick-reply labels here
+_CORPORATE = re.compile(r"株式会社|有限会社|合同会社|一般社団法人|公益財団法人|\(株\)|（株）")
+_JOIN = re.compile(r"(?<=[市町村県区府都道])と")
+
+
+def choice_labels(agreements: list[Agreement]) -> dict[int, str]:
+    """What tells each agreement apart in a choice: its `short_name` from the agreement file,
+    else its short title while those fit a label and differ, else a derived name
+    (「みなと市×アクメ」: the parties without their legal form)."""
+    plain = {a.id: short_title(a.title)[:LABEL_MAX] for a in agreements}
+    derived = {
+        a.id: _JOIN.sub("×", _CORPORATE.sub("", short_title(a.title)), count=1)[:LABEL_MAX]
+        for a in agreements
+    }
+    fits = all(len(short_title(a.title)) <= LABEL_MAX for a in agreements)
+    base = plain if fits and len(set(plain.values())) == len(plain) else derived
+    if len(set(base.values())) < len(base):  # still alike: the tail tells them apart
+        base = {a.id: short_title(a.title)[-LABEL_MAX:] for a in agreements}
+    return {a.id: a.short_name or base[a.id] for a in agreements}

@@ -572,7 +572,8 @@ def _r_yy_or_compact(c: _Ctx, i: int) -> _Span | None:
 def _r_holiday(c: _Ctx, i: int) -> _Span | None:
     """成人の日, 文化の日 ...: the next one on or after today."""
     m = _HOLIDAY.match(c.s, i)
-    if m is None:
+    # 富士山の日帰り, 青海の日: a holiday name only as a word of its own
+    if m is None or (i > 0 and _is_kanji(c.s[i - 1])) or c.s.startswith("帰", m.end()):
         return None
     for y in (c.today.year, c.today.year + 1):
         if y > LAST_YEAR:

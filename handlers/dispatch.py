@@ -7,6 +7,7 @@ that triggered it, or not at all.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,8 +17,9 @@ from handlers.commands.link import link
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
 from handlers.questions import answer, close
-from handlers.registry import help_reply, match
+from handlers.registry import match
 from handlers.text import normalize
+from handlers.understanding.resolve import THEN, overrides, reply_for
 from storage.identities import contact_for
 
 log = logging.getLogger(__name__)
@@ -44,17 +46,41 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
     if contact is None:
         return PLEASE_REGISTER
     ctx = Context(session, incoming, contact, now, tz)
-    if found is None:
-        chosen = answer(ctx, text)  # a typed answer ("1", "さくら町") to the bot's last question
-        found = match(chosen) if chosen else None
-    if found is None:
-        return Reply(
-            "すみません、わかりませんでした。例：「予定」「活動 11/20 防災訓練 参加者45名」",
-            items=help_reply().items,
-            private=True,
+    if found is not None and (chosen := answer(ctx, text, exact=True)):
+        return _run(ctx, chosen)  # a choice's label typed as shown, though it reads as a command
+    if found is not None and overrides(text, found[0].name, found[1]):
+        found = None  # 「タスク終わった」「KPIどれくらい？」: a command word, but no command
+    if found is not None:
+        return _run(ctx, text)
+    chosen = answer(ctx, text)  # a typed answer ("1", "はい", "さくら町") to the last question
+    if chosen:
+        return _run(ctx, chosen)
+    understood = reply_for(ctx, text)  # a focused answer, a proposal, or a read to run now
+    return _run(ctx, understood) if isinstance(understood, str) else understood
+
+
+def _run(ctx: Context, text: str) -> Reply:
+    """Run a canonical command text; 「A && B」 (one proposal button) runs A, then B."""
+    replies: list[Reply] = []
+    for part in text.split(THEN):
+        found = match(normalize(part))
+        if found is None or found[0].handle is None:
+            return Reply("すみません、わかりませんでした。「ヘルプ」で使い方を確かめてください。")
+        command, args = found
+        log.info(
+            "command %s from contact %s via %s",
+            command.name,
+            ctx.contact.key,
+            ctx.incoming.platform,
         )
-    command, args = found
-    assert command.handle is not None
-    log.info("command %s from contact %s via %s", command.name, contact.key, incoming.platform)
-    close(ctx)  # a new command supersedes an open question; the command may ask its own
-    return command.handle(ctx, args)
+        close(ctx)  # a new command supersedes an open question; the command may ask its own
+        replies.append(command.handle(ctx, args))
+    if len(replies) == 1:
+        return replies[0]
+    first, last = replies[0], replies[-1]
+    return replace(
+        last,
+        text="\n".join(r.text for r in replies[:-1]) + "\n" + last.text,
+        items=tuple(i for r in replies for i in r.items),
+        private=first.private and last.private,
+    )

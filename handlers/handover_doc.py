@@ -22,7 +22,14 @@ def handover_sections(
     f = gather(session, agreement, today=today, now_tz=tz, recent=10)
     return [
         ("概要", _overview(f, session)),
-        ("担当窓口", [line for side in f.sides for line in _side(side)]),
+        (
+            "担当窓口",
+            [line for side in f.sides for line in _side(side)]
+            + [
+                f"　担当交代の予定：{fmt_date(day, year=True)}から 正担当 {old} → {new}"
+                for day, old, new in f.handovers
+            ],
+        ),
         ("KPIの状況", _kpis(f) or ["KPIは登録されていません"]),
         (
             "最近の活動",
@@ -44,7 +51,8 @@ def handover_sections(
         (
             "今後60日の予定",
             [
-                f"{fmt_datetime(i.at, tz) if i.at else fmt_date(i.on)} {KIND_LABELS[i.kind]}：{i.title}"
+                f"{fmt_datetime(i.at, tz, today=today) if i.at else fmt_date(i.on, today=today)} "
+                f"{KIND_LABELS.get(i.kind, i.kind)}：{i.title}"
                 for i in f.upcoming
                 if not i.overdue
             ]

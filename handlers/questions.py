@@ -3,12 +3,14 @@ answered by tapping a button or by typing its number or label. It expires after 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, select
 
 from handlers.context import Context
 from handlers.messages import Button, Reply
+from handlers.understanding.intent import understand
 from storage.models import PendingQuestion
 
 TTL = timedelta(minutes=10)
@@ -34,16 +36,21 @@ def ask(ctx: Context, text: str, options: list[Button], *, command: str) -> Repl
     return Reply(text, items=numbered, buttons=tuple(options))
 
 
-def answer(ctx: Context, text: str) -> str | None:
+def answer(ctx: Context, text: str, *, exact: bool = False) -> str | None:
     """The text the typed answer stands for, if it answers the open question; the question is
-    closed either way once a reply to it is recognised."""
+    closed either way once a reply to it is recognised. `exact`: only a label typed as shown
+    (「KPIにも入れる」 answers the question, although it starts with a command word)."""
     question = ctx.session.scalar(select(PendingQuestion).where(*_mine(ctx)))
     if question is None:
         return None
     if question.expires_at <= ctx.now:
         ctx.session.delete(question)
         return None
-    choice = _pick(question.options, text.strip())
+    if exact:
+        labels = {label.lower(): value for label, value in question.options.items()}
+        choice = labels.get(text.strip().lower())
+    else:
+        choice = _pick(question.options, text.strip())
     if choice is not None:
         ctx.session.delete(question)
     return choice
@@ -54,14 +61,55 @@ def close(ctx: Context) -> None:
 
 
 def _pick(options: dict[str, str], text: str) -> str | None:
+    """Number, then exact label, then a label it starts, then one it is part of, then the
+    longest label inside the answer (「広島市で」 is 広島市, not 東広島市); はい/いいえ; and a
+    cancel phrase anywhere (「やっぱいいや」「キャンセルで」) closes the question."""
     labels = list(options)
-    if text.isdigit() and 1 <= int(text) <= len(labels):
-        return options[labels[int(text) - 1]]
-    exact = [label for label in labels if label == text]
+    said = text.strip()
+    if _NO.match(said):  # 「いや、まだです」「違います」
+        return _labelled(options, ("いいえ", "no", "キャンセル")) or "キャンセル"
+    text = _POLITE_TAIL.sub("", said) or said
+    number = text.removeprefix("No.").removeprefix("no.").rstrip("番")
+    if number.isdigit() and 1 <= int(number) <= len(labels):
+        return options[labels[int(number) - 1]]
+    if not text:
+        return None
+    lowered = text.lower()
+    exact = [label for label in labels if label.lower() == lowered]
     if exact:
         return options[exact[0]]
-    partial = [label for label in labels if text and text in label]
-    return options[partial[0]] if len(partial) == 1 else None
+    for fits in (
+        lambda label: label.lower().startswith(lowered),
+        lambda label: lowered in label.lower(),
+    ):
+        found = [label for label in labels if fits(label)]
+        if len(found) == 1:
+            return options[found[0]]
+        if found:
+            return None  # several fit: ask again rather than guess
+    inside = sorted((label for label in labels if label.lower() in lowered), key=len, reverse=True)
+    if inside and all(other.lower() in inside[0].lower() for other in inside[1:]):
+        return options[inside[0]]
+    intent = understand(text)
+    if intent.kind == "yes":
+        return _labelled(options, ("はい", "ok", "yes"))
+    if intent.kind in ("no", "cancel"):
+        return _labelled(options, ("いいえ", "no", "キャンセル")) or "キャンセル"
+    return None
+
+
+_NO = re.compile(
+    r"^(?:いいえ|いや(?:[、,。 ]|$|です|いや)|no\b|ちが|違|まだ(?:です|いい|だめ)|だめ)",
+    re.IGNORECASE,
+)
+_POLITE_TAIL = re.compile(
+    r"(?:の方)?(?:で|に|を|が)?(?:お願い(?:します|いたします)?|おねがいします|です|にします|で(?:す)?)?[。.!！\s]*$"
+)
+
+
+def _labelled(options: dict[str, str], starts: tuple[str, ...]) -> str | None:
+    found = [text for label, text in options.items() if label.lower().startswith(starts)]
+    return found[0] if found else None
 
 
 def _mine(ctx: Context) -> tuple[object, ...]:

@@ -13,6 +13,7 @@ from handlers.commands.history import history
 from handlers.commands.kpi import kpi
 from handlers.commands.log import log
 from handlers.commands.meeting import meeting
+from handlers.commands.reminders import acknowledge, snooze
 from handlers.commands.status import status
 from handlers.commands.task import done, task
 from handlers.commands.undo import cancel, undo
@@ -117,6 +118,20 @@ COMMANDS: tuple[Command, ...] = (
         "ボットからの質問をやめる",
         "キャンセル",
         cancel,
+    ),
+    Command(
+        "snooze",
+        ("スヌーズ", "snooze"),
+        "リマインドを数日後まで止める（リマインドのボタンから）",
+        "スヌーズ meeting:5 7日",
+        snooze,
+    ),
+    Command(
+        "acknowledge",
+        ("対応済み", "対応済", "ack"),
+        "リマインドを対応済みにする（リマインドのボタンから）",
+        "対応済み meeting:5",
+        acknowledge,
     ),
     Command(
         "dashboard",

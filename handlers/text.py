@@ -4,17 +4,49 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
+import jpholiday
+
+from reminders.business_days import YEAR_END_CLOSED
 from storage.ja_format import WEEKDAYS, fmt_date, fmt_datetime, short_title
 
-__all__ = ["WEEKDAYS", "bar", "fmt_date", "fmt_datetime", "fmt_number", "normalize", "short_title"]
+__all__ = [
+    "WEEKDAYS",
+    "bar",
+    "fmt_date",
+    "fmt_datetime",
+    "fmt_number",
+    "normalize",
+    "odd_day_note",
+    "short_title",
+]
 
 _SPACES = re.compile(r"\s+")
+# Full-width punctuation people type in titles, kept as typed: NFKC would turn （…） into (…)
+# and the stored title would no longer be what the user wrote. Digits, letters, spaces, ／ and
+# ： still become ASCII, so commands, dates and numbers parse alike.
+_KEEP = "（）［］｛｝"
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width letters, digits and spaces become ASCII) with whitespace collapsed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    """NFKC (full-width letters, digits and spaces become ASCII) with whitespace collapsed;
+    the full-width brackets and marks of _KEEP stay as typed."""
+    folded = "".join(ch if ch in _KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def odd_day_note(day: date) -> str:
+    """「12/19は土曜日です」 for a weekend, a 祝日 or the year-end closure; "" for a business day."""
+    shown = fmt_date(day).split("（")[0]
+    holiday = jpholiday.is_holiday_name(day)
+    if holiday:
+        return f"{shown}は祝日（{holiday}）です。"
+    if (day.month, day.day) in YEAR_END_CLOSED:
+        return f"{shown}は年末年始のお休み（12/29〜1/3）です。"
+    if day.weekday() >= 5:
+        return f"{shown}は{WEEKDAYS[day.weekday()]}曜日です。"
+    return ""
 
 
 def fmt_number(value: object) -> str:

@@ -114,6 +114,7 @@ class AgreementIn(_Strict):
     meeting_cadence: CadenceIn | None = None
     slack_channel: str | None = None
     line_group: str | None = None
+    short_name: Annotated[str, Field(min_length=1, max_length=20)] | None = None  # for choices
     kpis: list[KpiIn] = Field(default_factory=list)
     meetings: list[MeetingIn] = Field(default_factory=list)
     action_items: list[ActionItemIn] = Field(default_factory=list)

@@ -15,15 +15,24 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
-from storage.models import ActionItem, Agreement, AgreementContact, Kpi, KpiEntry, Meeting
+from storage.models import (
+    ActionItem,
+    Agreement,
+    AgreementContact,
+    Contact,
+    Handover,
+    Kpi,
+    KpiEntry,
+    Meeting,
+)
 
 # Missing KPI values older than this are history, not a to-do.
 KPI_OVERDUE_LOOKBACK = timedelta(days=366)
 
-KINDS = ("meeting", "action_item", "kpi_entry", "renewal")
+KINDS = ("meeting", "action_item", "kpi_entry", "renewal", "handover")
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,22 @@ def due_for_contact(
     session: Session, *, contact_id: int, start: date, end: date, tz: ZoneInfo
 ) -> list[DueItem]:
     ids = session.scalars(agreements_of(contact_id)).all()
-    return due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
+    items = due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
+    # A successor not on the agreement yet sees the handover that will make them its primary.
+    incoming = session.scalars(
+        select(Handover.agreement_id).where(
+            Handover.to_contact_id == contact_id,
+            Handover.applied_at.is_(None),
+            Handover.cancelled_at.is_(None),
+            Handover.agreement_id.not_in(ids),
+        )
+    ).all()
+    if incoming:
+        agreements = {
+            a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(incoming)))
+        }
+        items += _handovers(session, agreements, start, end)
+    return items
 
 
 def due_for_agreements(
@@ -68,6 +92,7 @@ def due_for_agreements(
     items += _action_items(session, agreements, start, end)
     items += _kpi_entries(session, agreements, start, end)
     items += _renewals(agreements.values(), start, end)
+    items += _handovers(session, agreements, start, end)
     # Overdue first, then by day; on one day, dated items before timed ones, then by time.
     return sorted(
         items,
@@ -121,6 +146,31 @@ def _action_items(
             overdue=a.due_on < start,
         )
         for a in rows
+    ]
+
+
+def _handovers(
+    session: Session, agreements: dict[int, Agreement], start: date, end: date
+) -> list[DueItem]:
+    """Scheduled 担当変更 (storage.handovers) not in effect yet: shown until their day, however
+    far (「4月1日から」 told in December must stay in sight), like an overdue task."""
+    old, new = aliased(Contact), aliased(Contact)
+    rows = session.execute(
+        select(Handover, old.name, new.name)
+        .join(old, old.id == Handover.from_contact_id)
+        .join(new, new.id == Handover.to_contact_id)
+        .where(
+            Handover.agreement_id.in_(agreements),
+            Handover.applied_at.is_(None),
+            Handover.cancelled_at.is_(None),
+            Handover.effective_on >= start,
+        )
+    ).all()
+    return [
+        _item(
+            agreements[h.agreement_id], "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id
+        )
+        for h, a, b in rows
     ]
 
 

@@ -181,6 +181,7 @@ def _import_agreement(
         working_cadence_months=cadence.working if cadence else None,
         slack_channel=a.slack_channel,
         line_group=a.line_group,
+        short_name=a.short_name,
     )
     session.flush()
     _set_parties(session, stats, agreement, [orgs[k].id for k in a.parties])

@@ -6,18 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from storage.fiscal import fiscal_year
+
 WEEKDAYS = "月火水木金土日"
 
 
-def fmt_date(day: date, *, year: bool = False) -> str:
-    """11/20（金）, or 2026/11/20（金） with the year."""
+def fmt_date(day: date, *, year: bool = False, today: date | None = None) -> str:
+    """11/20（金）, or 2026/11/20（金） with the year: asked for, or — given `today` — when the
+    day lies outside this fiscal year (last year's 12/10 must not read as this year's)."""
+    if today is not None and fiscal_year(day) != fiscal_year(today):
+        year = True
     head = f"{day.year}/{day.month}/{day.day}" if year else f"{day.month}/{day.day}"
     return f"{head}（{WEEKDAYS[day.weekday()]}）"
 
 
-def fmt_datetime(moment: datetime, tz: ZoneInfo) -> str:
+def fmt_datetime(moment: datetime, tz: ZoneInfo, *, today: date | None = None) -> str:
     local = moment.astimezone(tz)
-    return f"{fmt_date(local.date())} {local:%H:%M}"
+    return f"{fmt_date(local.date(), today=today)} {local:%H:%M}"
 
 
 def short_title(title: str) -> str:

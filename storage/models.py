@@ -80,6 +80,7 @@ class Agreement(Base):
     working_cadence_months: Mapped[int | None] = mapped_column(Integer)
     slack_channel: Mapped[str | None] = mapped_column(String(50))
     line_group: Mapped[str | None] = mapped_column(String(100))
+    short_name: Mapped[str | None] = mapped_column(String(40))  # for choices: 「みなと×アクメ」
 
     parties: Mapped[list[Organization]] = relationship(
         secondary="agreement_party", order_by="AgreementParty.position", viewonly=True
@@ -446,3 +447,30 @@ class CalendarFeed(Base):
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+class Handover(Base):
+    """A 担当変更 that takes effect on a later day (「4月1日から」): until `effective_on` both
+    see it among what is due; on that day storage.handovers applies it (the role and the open
+    tasks listed in `task_ids` pass to the successor)."""
+
+    __tablename__ = "handover"
+    __table_args__ = (Index("ix_handover_effective", "applied_at", "effective_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    from_contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    to_contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    effective_on: Mapped[date] = mapped_column(Date)
+    task_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # open tasks that move
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("contact.id"))
+    created_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+# Numbers shown in chat (No.3) are these tables' ids: on SQLite an id freed by 取消 would be
+# handed out again, so they count with AUTOINCREMENT (PostgreSQL sequences never reuse one).
+for _numbered in (Activity, Meeting, ActionItem, KpiEntry):
+    _numbered.__table__.kwargs["sqlite_autoincrement"] = True  # type: ignore[attr-defined]

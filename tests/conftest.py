@@ -131,7 +131,6 @@ def settings(database_url: str, line_api: HTTPServer, slack_api: HTTPServer) -> 
         slack_signing_secret=SLACK_SECRET,
         slack_bot_token=SLACK_TOKEN,
         slack_api_url=slack_api.url_for("/api/"),
-        public_base_url="https://renkei.example.jp",  # LINE on requires HTTPS (config.settings)
     )
 
 

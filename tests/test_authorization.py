@@ -40,9 +40,9 @@ MATRIX = [
     ("状況 協定:minato-acme", "状況 協定:sakura-hikari", "協定の状況（1件）"),
     ("引継ぎ 協定:minato-acme", "引継ぎ 協定:sakura-hikari", "引継ぎ資料"),
     (
-        "担当変更 山田 太郎 協定:minato-acme",
+        "担当変更 山田 太郎 協定:minato-acme タスク:移す",
         "担当変更 山田 太郎 協定:sakura-hikari",
-        "正担当を 山田 太郎さん に変更しました",
+        "正担当を 山田 太郎さん（tanaka-successor-1）に変更しました",
     ),
     ("タスク 協定:minato-acme", "タスク 協定:sakura-hikari", "未完了のタスク"),
     ("会議 一覧 協定:minato-acme", "会議 一覧 協定:sakura-hikari", "これからの会議"),

@@ -231,8 +231,10 @@ def test_handover_summary_and_reassignment(demo: Flask) -> None:
         【概要】
     """,
     )
-    reply = say(demo, "tanaka", "担当変更 山田 太郎 yamada@city.minato.example.jp")
-    assert "正担当を 山田 太郎さん に変更しました" in reply.text
+    asked = say(demo, "tanaka", "担当変更 山田 太郎 yamada@city.minato.example.jp")
+    assert "未完了のタスクが" not in asked.text and asked.private  # her open task: what to do?
+    reply = say(demo, "tanaka", "後任に全部移す")
+    assert "正担当を 山田 太郎さん（tanaka-successor-1）に変更しました" in reply.text
     [invite] = rows(demo, InviteCode)
     assert invite.code in reply.text
     with demo.extensions["renkei"].sessions() as s:

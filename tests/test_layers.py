@@ -44,8 +44,23 @@ def _import_alone(module: str) -> str:
 
 
 def test_each_module_imports_alone_in_a_fresh_interpreter() -> None:
-    # One interpreter per module: a cycle only shows when its module is imported first.
-    modules = [m for p in PACKAGES for m in _modules(p)]
+    # One interpreter per module: a cycle only shows when its module is imported first. The
+    # domain, persistence and the modules around them here; every module of the house is
+    # checked for cycles statically below (a fresh interpreter per module would take minutes).
+    modules = [m for p in ("storage", "reminders") for m in _modules(p)]
+    modules += [
+        "bot.clock_main",
+        "bot.clock",
+        "bot.scheduler",
+        "bot.delivery",
+        "bot.senders",
+        "bot.digest",
+        "bot.renkei",
+        "bot.main",
+        "bot.cli_scheduler",
+        "handlers.commands.reminders",
+        "handlers.commands.due",
+    ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         failed = [f for f in pool.map(_import_alone, modules) if f]
     assert failed == []

@@ -102,18 +102,7 @@ def test_rich_menu_needs_line_to_be_configured(
     assert line_api.log == []
 
 
-PENDING = pytest.mark.xfail(
-    match("ダッシュボード") is None,
-    reason="ダッシュボード is the web helper's command: registered when their branch lands",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "area",
-    [pytest.param(a, marks=PENDING) if a.text == "ダッシュボード" else a for a in AREAS],
-    ids=[a.text for a in AREAS],
-)
+@pytest.mark.parametrize("area", AREAS, ids=[a.text for a in AREAS])
 def test_every_menu_button_sends_a_registered_command(demo: Flask, area: Area) -> None:
     assert match(area.text) is not None, f"{area.text!r} is no command"
     with transaction(demo.extensions["renkei"].sessions) as s:

@@ -142,6 +142,11 @@ def test_harder_dates(
     assert find_when(text, today=T) == (When(start, end or start, clock), rest)
 
 
+@pytest.mark.parametrize("text", ["富士山の日帰りツアー", "青海の日程調整"])
+def test_a_holiday_name_inside_another_word_is_no_date(text: str) -> None:
+    assert find_when(text, today=T) is None
+
+
 def test_a_two_digit_year_is_stored_as_20xx(demo: Flask) -> None:
     say(demo, "tanaka", "会議 26/12/24 14:00 年末定例会 市役所")
     meeting = _one(demo, Meeting, "年末定例会")

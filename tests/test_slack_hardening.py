@@ -29,6 +29,7 @@ from tests.support import (
     slack_headers,
     tie_chat,
 )
+from tests.test_database_outage import database_away
 from tests.test_slack_events import count, dm, expect_post, link_slack
 
 
@@ -488,3 +489,62 @@ def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
         keys = s.scalars(select(Contact.key)).all()
     assert sorted(primaries) == ["sato", "suzuki"]  # tanaka's side passed to suzuki
     assert not [k for k in keys if "successor" in k]  # no new contact was made up
+
+
+def test_the_database_failing_while_noting_an_edit_asks_slack_to_retry(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    """A real database failure (the dedupe table gone) inside a listener: 503, nothing posted;
+    Slack's retry, once the database is back, is answered once."""
+    engine = demo.extensions["renkei"].engine
+    expect_post(slack_api)
+    edited = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "D1",
+        "channel_type": "im",
+        "message": {"type": "message", "user": "Utanaka", "text": "new", "ts": "1.1"},
+        "previous_message": {"type": "message", "user": "Utanaka", "text": "old", "ts": "1.1"},
+    }
+    body = slack_event_body(edited, event_id="EvX9")
+    client = demo.test_client()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE processed_event RENAME TO processed_event_away")
+    try:
+        down = post_slack(client, body)
+        executor.drain()
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE processed_event_away RENAME TO processed_event")
+    assert down.status_code == 503
+    assert calls(slack_api, "chat.postMessage") == []
+    for n in ("1", "2"):
+        assert post_slack(client, body, extra={"X-Slack-Retry-Num": n}).status_code == 200
+    executor.drain()
+    assert len(calls(slack_api, "chat.postMessage")) == 1
+    assert count(demo, ProcessedEvent) == 1
+
+
+def test_a_mention_read_while_the_database_is_away_is_retried_and_applied_once(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_slack(demo, "tanaka", "Utanaka")
+    link_slack(demo, "ito", "Uito")
+    expect_post(slack_api)
+    body = slack_event_body(dm("タスク 12/5 資料送付 <@Uito>", user="Utanaka"), event_id="EvM9")
+    client = demo.test_client()
+    with database_away(demo):  # SQLite only: the file's directory is moved away
+        down = post_slack(client, body)
+        executor.drain()
+    assert down.status_code == 503
+    for n in ("1", "2"):
+        assert post_slack(client, body, extra={"X-Slack-Retry-Num": n}).status_code == 200
+    executor.drain()
+    with demo.extensions["renkei"].sessions() as s:
+        owners = s.scalars(
+            select(Contact.key)
+            .join(ActionItem, ActionItem.owner_id == Contact.id)
+            .where(ActionItem.title == "資料送付")
+        ).all()
+    assert owners == ["ito"]
+    assert len(calls(slack_api, "chat.postMessage")) == 1

@@ -114,7 +114,12 @@ def test_line_refuses_a_plain_http_public_base_url(monkeypatch: pytest.MonkeyPat
         load_settings(_env_file=None)
     assert str(err.value).startswith("PUBLIC_BASE_URL must be an https:// address")
     assert "\n" not in str(err.value)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1.example.jp")  # not loopback
+    with pytest.raises(SettingsError):
+        load_settings(_env_file=None)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://renkei.example.jp")
+    assert load_settings(_env_file=None).line_enabled
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://127.0.0.1:8000")  # a local run against stubs
     assert load_settings(_env_file=None).line_enabled
     # LINE off: the local default http://127.0.0.1 is fine
     monkeypatch.delenv("LINE_CHANNEL_SECRET")

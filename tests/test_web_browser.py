@@ -181,3 +181,44 @@ def test_agreement_page_in_the_browser(demo: Flask, served: str, browser: Any, w
     badge = _wait_for(browser, "ol.timeline li.success .badge")
     assert badge.text == "成功事例"
     assert _screenshot(browser, "agreement", width).stat().st_size > 10_000
+
+    # Printed as the 推進会議 handout: buttons and forms are left out, the content stays.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.CSS_SELECTOR, "p.actions").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, "header.top nav").is_displayed()
+        assert browser.find_element(By.ID, "kpis").is_displayed()
+        _screenshot(browser, "agreement-print", width)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_secretariat_adds_a_task_in_the_browser(
+    demo: Flask, served: str, browser: Any, width: int
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from storage.models import ActionItem
+
+    add_secretariat(demo)
+    _viewport(browser, width)
+    _sign_in(browser, demo, served, "jimukyoku", "/manage/agreements/minato-acme")
+    form = browser.find_element(By.ID, "new-task")
+    form.find_element(By.NAME, "title").send_keys("推進会議の資料準備")
+    # Typing into a date input follows the browser's locale; the picker's value is ISO.
+    browser.execute_script(
+        "arguments[0].value = '2027-01-15'", form.find_element(By.NAME, "due_on")
+    )
+    Select(form.find_element(By.NAME, "owner")).select_by_visible_text("佐藤 健太")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    flash = _wait_for(browser, ".flash")
+    assert "推進会議の資料準備" in flash.text
+    with transaction(demo.extensions["renkei"].sessions) as session:
+        task = session.scalar(select(ActionItem).where(ActionItem.title == "推進会議の資料準備"))
+        assert task is not None and task.owner_id is not None
+        due = task.due_on
+    assert due.year == 2027 and due.month == 1 and due.day == 15
+    _no_sideways_scroll(browser, width)
+    _screenshot(browser, "manage", width)

@@ -96,6 +96,8 @@ def test_csv_exports_start_with_a_bom_and_hold_only_visible_agreements(demo: Fla
         )
         total = session.scalar(select(func.count(Activity.id)))
     assert len(kpis) - 1 == n
+    jimu = _csv(signed_in_client(demo, "jimukyoku").get("/export/activities.csv").data)
+    assert {r[0] for r in jimu[1:]} == {"minato-acme"}  # みなと市's agreements, not さくら町's
     assert total is not None and total >= 2  # the other agreement's activity exists, unseen
 
 

@@ -12,7 +12,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from storage.db import transaction
-from storage.models import ActionItem, Agreement, ChangeLog, Contact, InviteCode, Kpi, Meeting
+from storage.models import (
+    ActionItem,
+    Agreement,
+    AgreementContact,
+    ChangeLog,
+    Contact,
+    InviteCode,
+    Kpi,
+    Meeting,
+    Organization,
+)
 from tests.conftest import TOKYO
 from tests.support import link_account, say
 from tests.web_support import add_secretariat, csrf_of, signed_in_client
@@ -185,3 +195,69 @@ def test_invite_codes_and_linked_accounts(demo: Flask) -> None:
     with _db(demo) as session:
         assert session.scalar(select(func.count(InviteCode.id))) == 1
         assert session.scalar(select(Agreement.id).where(Agreement.key == "minato-acme"))
+
+
+def test_secretariat_edits_the_agreement_and_its_roles(demo: Flask) -> None:
+    add_secretariat(demo)
+    client = signed_in_client(demo, "jimukyoku")
+    page = _page(client)
+    assert 'name="minato-city.primary"' in page and 'name="acme.secondary"' in page
+    form = {
+        "title": "みなと市と株式会社アクメとの包括連携協定",
+        "fields": "防災、観光、子育て、DX",
+        "ends_on": "2027-03-31",
+        "renew_term_months": "12",
+        "notice_days": "60",
+        "minato-city.primary": "suzuki",
+        "minato-city.secondary": "kanko",
+        "acme.primary": "sato",
+        "acme.secondary": "",
+    }
+    wrong = _post(client, "/manage/agreements/minato-acme", **{**form, "acme.primary": "tanaka"})
+    assert "株式会社アクメの正担当は株式会社アクメの担当者から" in wrong
+    bad = _post(client, "/manage/agreements/minato-acme", **{**form, "ends_on": "1999-01-01"})
+    assert "保存しませんでした：終了日が開始日より前です" in bad
+    with _db(demo) as session:
+        a = session.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
+        assert a is not None and a.notice_days == 90 and "DX" not in a.fields
+    assert "協定を保存しました" in _post(client, "/manage/agreements/minato-acme", **form)
+    with _db(demo) as session:
+        a = session.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
+        assert (
+            a is not None and a.notice_days == 60 and a.fields == ["防災", "観光", "子育て", "DX"]
+        )
+        roles = {
+            (org, role): key
+            for org, role, key in session.execute(
+                select(Organization.key, AgreementContact.role, Contact.key)
+                .join(AgreementContact, AgreementContact.organization_id == Organization.id)
+                .join(Contact, Contact.id == AgreementContact.contact_id)
+                .where(AgreementContact.agreement_id == a.id)
+            )
+        }
+        assert roles == {
+            ("minato-city", "primary"): "suzuki",
+            ("minato-city", "secondary"): "kanko",
+            ("acme", "primary"): "sato",
+        }
+    # The new primary sees the agreement in chat; the old one no longer does.
+    assert "みなと市" in say(demo, "suzuki", "状況").as_text()
+    assert "担当している協定がまだありません" in say(demo, "tanaka", "状況").text
+
+
+def test_secretariat_registers_a_contact(demo: Flask) -> None:
+    add_secretariat(demo)
+    client = signed_in_client(demo, "jimukyoku")
+    bad = _post(client, "/manage/contacts", key="bad key!", name="山田", organization="minato-city")
+    assert "保存しませんでした" in bad
+    taken = _post(client, "/manage/contacts", key="tanaka", name="山田", organization="minato-city")
+    assert "すでに使われています" in taken
+    foreign = _post(
+        client, "/manage/contacts", key="yamada", name="山田", organization="sakura-town"
+    )
+    assert "当事者から選んで" in foreign
+    ok = _post(client, "/manage/contacts", key="yamada", name="山田 太郎", organization="acme")
+    assert "山田 太郎さんを登録しました" in ok
+    with _db(demo) as session:
+        c = session.scalar(select(Contact).where(Contact.key == "yamada"))
+        assert c is not None and c.organization.key == "acme" and not c.secretariat

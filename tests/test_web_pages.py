@@ -54,6 +54,8 @@ def test_overview_sorts_and_filters(demo: Flask) -> None:
     by_title = re.findall(r'data-key="([^"]+)"', client.get("/?sort=title").get_data(as_text=True))
     assert sorted(by_title) == sorted(everything)
     assert client.get("/?sort=nonsense&health=bogus").status_code == 200  # ignored, not a 500
+    headers = client.get("/?q=アクメ").get_data(as_text=True)
+    assert 'href="/?sort=health&amp;q=%E3%82%A2%E3%82%AF%E3%83%A1"' in headers  # keeps the filter
 
 
 def _set_rules(app: Flask, key: str, **rules: int) -> None:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
+from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from bot.app import create_app
+from config import Settings
+from config.settings import secret_key_of
 from storage.db import transaction
 from storage.models import Activity, ChangeLog, LoginLink
-from tests.support import Clock, say
+from tests.support import (
+    Clock,
+    RecordingExecutor,
+    line_body,
+    line_text_event,
+    link_account,
+    post_line,
+    say,
+)
 from tests.web_support import (
     add_secretariat,
     csrf_of,
@@ -42,14 +56,24 @@ def test_dashboard_in_chat_answers_privately_with_a_one_time_link(demo: Flask) -
     assert say(demo, "tanaka", "dashboard").private  # the English alias
 
 
-def test_the_link_is_not_given_in_a_line_group(demo: Flask) -> None:
-    from handlers.messages import Incoming
-
-    reply = demo.extensions["renkei"].inbound.handle(
-        Incoming("local", "tanaka", "ダッシュボード", chat_id="G1")
+def test_in_a_line_group_the_link_is_pushed_to_the_person_alone(
+    demo: Flask, line_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_account(demo, "line", "tanaka", "Utanaka")
+    for path in ("/v2/bot/message/reply", "/v2/bot/message/push"):
+        line_api.expect_request(path, method="POST").respond_with_json(
+            {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
+        )
+    body = line_body(
+        line_text_event("ダッシュボード", user_id="Utanaka", event_id="d1", group_id="Cgroup")
     )
-    assert reply is not None and "1対1" in reply.text and "/login/" not in reply.text
-    assert _links(demo) == []
+    assert post_line(demo.test_client(), body).status_code == 200
+    executor.drain()  # LINE answers leave from a small pool once the event is committed
+    sent = {req.path.rsplit("/", 1)[-1]: json.loads(req.get_data()) for req, _ in line_api.log}
+    assert sent["push"]["to"] == "Utanaka"
+    assert "/login/" in sent["push"]["messages"][0]["text"]
+    assert "/login/" not in json.dumps(sent["reply"], ensure_ascii=False)
+    assert len(_links(demo)) == 1
 
 
 def test_a_link_works_once(demo: Flask) -> None:
@@ -101,7 +125,6 @@ def test_session_cookie_flags(demo: Flask) -> None:
     res = follow_link(client, login_url(demo, "tanaka"))
     cookie = res.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "Secure" not in cookie  # http://127.0.0.1: a Secure cookie would never come back
 
 
 def test_nobody_signed_in_sees_nothing(demo: Flask) -> None:
@@ -163,3 +186,27 @@ def test_webhooks_need_no_csrf_token(demo: Flask) -> None:
     # not the web's CSRF page.
     res = demo.test_client().post("/line/webhook", data="{}")
     assert "送信できませんでした" not in res.get_data(as_text=True)
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    path = tmp_path / "instance" / "secret_key"
+    first = secret_key_of(settings, path)
+    assert len(first) >= 40 and path.read_text() == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert secret_key_of(settings, path) == first  # kept across restarts
+    given = Settings(_env_file=None, secret_key="from-the-environment")  # type: ignore[call-arg]
+    assert secret_key_of(given, path) == "from-the-environment"
+
+
+def test_cookies_are_secure_under_https_only(settings: Settings, demo: Flask) -> None:
+    for base, secure in (("https://renkei.example.jp", True), ("http://127.0.0.1:8000", False)):
+        # LINE is off here: it refuses a plain-http PUBLIC_BASE_URL at startup.
+        changed = settings.model_copy(update={"public_base_url": base, "line_channel_secret": ""})
+        app = create_app(changed)
+        try:
+            res = follow_link(app.test_client(), login_url(app, "tanaka"))
+            # Over plain http a Secure cookie would never come back: it is left off there.
+            assert ("Secure" in res.headers["Set-Cookie"]) is secure
+        finally:
+            app.extensions["renkei"].engine.dispose()

@@ -120,9 +120,13 @@ def test_a_question_comes_with_quick_replies_on_line(demo: Flask, line_api: HTTP
 def test_in_a_line_group_a_command_word_is_answered(demo: Flask, line_api: HTTPServer) -> None:
     link_line(demo, "tanaka", "Utanaka")
     line_api.expect_request("/v2/bot/message/reply").respond_with_json(SENT)
+    line_api.expect_request("/v2/bot/message/push").respond_with_json(SENT)
     event = line_text_event("予定", user_id="Utanaka", event_id="G3", group_id="Cgroup")
     post_line(demo.test_client(), line_body(event))
-    assert "今後30日の予定・期限" in replies(line_api)[0]["messages"][0]["text"]
+    # The due list is tanaka's own: pushed 1:1, the group gets a note (handlers/privacy.py).
+    assert "1対1のトーク" in replies(line_api)[0]["messages"][0]["text"]
+    [push] = [json.loads(q.get_data()) for q, _ in line_api.log if q.path.endswith("/push")]
+    assert push["to"] == "Utanaka" and "今後30日の予定・期限" in push["messages"][0]["text"]
 
 
 def test_slash_command_answers_ephemerally(

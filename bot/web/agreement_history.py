@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from reminders.rules import rules_from
 from storage.fiscal import PERIOD_MONTHS, fiscal_year, period_end
-from storage.kpi_progress import Progress, ratio
+from storage.kpi_progress import Progress
 from storage.models import (
     ActionItem,
     Activity,
@@ -89,10 +89,6 @@ def ratio_to(kpi: Kpi, value: Decimal, plan: Decimal) -> float | None:
     if kpi.direction == "up":
         return float(value / plan) if plan else None
     return float(plan / value) if value else None
-
-
-def achievement(kpi: Kpi, value: Decimal | None) -> float | None:
-    return ratio(kpi, value)
 
 
 def activities(

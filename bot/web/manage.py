@@ -4,6 +4,7 @@ codes, and who has linked LINE or Slack."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request
@@ -15,7 +16,8 @@ from bot.web import agreement_history as history
 from bot.web.auth import login_required, renkei
 from bot.web.pages import today, visible_agreement, web_context
 from handlers.changes import record_create, record_update
-from storage.agreement_file import ActionItemIn, KpiIn, MeetingIn, place
+from storage import plan_mark
+from storage.agreement_file import ActionItemIn, AgreementIn, ContactIn, KpiIn, MeetingIn, place
 from storage.identities import create_invite
 from storage.models import (
     ActionItem,
@@ -26,6 +28,7 @@ from storage.models import (
     Contact,
     Kpi,
     Meeting,
+    Organization,
 )
 from storage.web_access import may_edit
 
@@ -39,13 +42,24 @@ FIELD_NAMES = {
     "kind": "種別",
     "place": "場所",
     "owner": "担当",
+    "fields": "分野",
+    "ends_on": "終了日",
+    "auto_renew": "自動更新",
+    "contacts": "担当者",
+    "name": "氏名",
+    "email": "メール",
+    "organization": "所属",
 }
+ROLE_NAMES = {"primary": "正", "secondary": "副"}
 
 
 def _problems(exc: ValidationError) -> str:
     """The schema's complaints in Japanese words a secretariat reads (the field, then why)."""
     out = []
     for e in exc.errors():
+        if "ends_on is before starts_on" in e["msg"]:
+            out.append("終了日が開始日より前です")
+            continue
         name = str(e["loc"][0]) if e["loc"] else ""
         out.append(f"{FIELD_NAMES.get(name, place(tuple(e['loc'])))}の値が正しくありません")
     return "・".join(dict.fromkeys(out))
@@ -114,6 +128,7 @@ def register(web: Blueprint) -> None:
             "manage.html",
             me=g.me,
             contacts=sorted(contacts, key=lambda c: (c.organization_id != org, c.key)),
+            organizations=_partner_organizations(),
             linked=linked,
             agreements=agreements,
         )
@@ -148,8 +163,19 @@ def register(web: Blueprint) -> None:
                 .distinct()
             )
         )
+        parties = list(agreement.parties)
+        roles = {
+            (ac.organization_id, ac.role): ac.contact_id
+            for ac in g.db.scalars(
+                select(AgreementContact).where(AgreementContact.agreement_id == agreement.id)
+            )
+        }
         return render_template(
             "manage_agreement.html",
+            parties=parties,
+            members=_members(parties),
+            roles=roles,
+            role_names=ROLE_NAMES,
             me=g.me,
             a=agreement,
             kpis=kpis,
@@ -302,6 +328,153 @@ def register(web: Blueprint) -> None:
             record_update(ctx, row, {"done_at": ctx.now}, f"タスク {row.title} 完了")
             flash(f"タスク「{row.title}」を完了にしました。", "ok")
         return _back(agreement, "#tasks")
+
+    @web.post("/manage/agreements/<key>")
+    @login_required
+    def edit_agreement(key: str) -> Response:
+        """Title, fields, term and renewal, and each side's 正・副: checked as a whole by the
+        agreement file's schema, then each change written through the change log."""
+        agreement = _editable(key)
+        form = request.form
+        parties = list(agreement.parties)
+        members = _members(parties)
+        roles: dict[str, dict[str, str | None]] = {}
+        for org in parties:
+            roles[org.key] = {r: form.get(f"{org.key}.{r}") or None for r in ROLE_NAMES}
+        for org in parties:
+            for role, who in roles[org.key].items():
+                if who is not None and who not in members.get(org.id, {}):
+                    flash(
+                        f"保存しませんでした：{org.name}の{ROLE_NAMES[role]}担当は{org.name}の担当者から選んでください。",
+                        "error",
+                    )
+                    return _back(agreement)
+        term = form.get("renew_term_months") or ""
+        checked = _validated(
+            AgreementIn,
+            {
+                "key": agreement.key,
+                "title": form.get("title", ""),
+                "parties": [o.key for o in parties],
+                "fields": [f for f in re.split(r"[、,\s]+", form.get("fields", "")) if f],
+                "signed_on": agreement.signed_on,
+                "starts_on": agreement.starts_on,
+                "ends_on": form.get("ends_on", ""),
+                "auto_renew": {"term_months": term, "notice_days": form.get("notice_days") or 0}
+                if term
+                else None,
+                "contacts": {k: v for k, v in roles.items() if v["primary"]},
+            },
+        )
+        if not isinstance(checked, AgreementIn):
+            return _back(agreement)
+        ctx = web_context(g.me)
+        changes = {
+            k: v
+            for k, v in {
+                "title": checked.title,
+                "fields": checked.fields,
+                "ends_on": checked.ends_on,
+                "renew_term_months": checked.auto_renew.term_months if checked.auto_renew else None,
+                "notice_days": checked.auto_renew.notice_days if checked.auto_renew else None,
+            }.items()
+            if getattr(agreement, k) != v
+        }
+        if changes:
+            record_update(ctx, agreement, changes, f"協定 {checked.title} の変更")
+            # A new term or renewal rule moves schedules the planner may have taken as done.
+            plan_mark.forget(g.db)
+        current = {
+            (ac.organization_id, ac.role): ac
+            for ac in g.db.scalars(
+                select(AgreementContact).where(AgreementContact.agreement_id == agreement.id)
+            )
+        }
+        for org in parties:
+            for role, who in roles[org.key].items():
+                row = current.get((org.id, role))
+                contact_id = members[org.id][who].id if who else None
+                label = f"{org.name}の{ROLE_NAMES[role]}担当"
+                if row is None and contact_id is not None:
+                    row = AgreementContact(
+                        agreement_id=agreement.id,
+                        organization_id=org.id,
+                        contact_id=contact_id,
+                        role=role,
+                    )
+                    g.db.add(row)
+                    record_create(ctx, row, f"{label}を設定")
+                elif row is not None and contact_id is None and role == "secondary":
+                    g.db.delete(row)  # a side may have no 副; its 正 is required (above)
+                elif row is not None and contact_id is not None and row.contact_id != contact_id:
+                    record_update(ctx, row, {"contact_id": contact_id}, f"{label}を変更")
+        flash("協定を保存しました。", "ok")
+        return _back(agreement)
+
+    @web.post("/manage/contacts")
+    @login_required
+    def add_contact() -> Response:
+        _secretariat_only()
+        form = request.form
+        orgs = {o.key: o for o in _partner_organizations()}
+        checked = _validated(
+            ContactIn,
+            {
+                "key": form.get("key", ""),
+                "name": form.get("name", ""),
+                "organization": form.get("organization", ""),
+                "email": form.get("email") or None,
+            },
+        )
+        if isinstance(checked, ContactIn):
+            if checked.organization not in orgs:
+                flash("保存しませんでした：所属は協定の当事者から選んでください。", "error")
+            elif g.db.scalar(select(Contact.id).where(Contact.key == checked.key)) is not None:
+                flash(f"保存しませんでした：キー「{checked.key}」はすでに使われています。", "error")
+            else:
+                g.db.add(
+                    Contact(
+                        key=checked.key,
+                        name=checked.name,
+                        organization_id=orgs[checked.organization].id,
+                        email=checked.email,
+                        active=True,
+                        secretariat=False,
+                    )
+                )
+                g.db.flush()
+                flash(
+                    f"{checked.name}さんを登録しました。登録コードを発行して渡してください。", "ok"
+                )
+        return redirect("/manage#contacts")
+
+
+def _members(parties: list[Organization]) -> dict[int, dict[str, Contact]]:
+    """Active contacts of each party, by key: who may hold a role on that side."""
+    out: dict[int, dict[str, Contact]] = {o.id: {} for o in parties}
+    for c in g.db.scalars(
+        select(Contact).where(
+            Contact.organization_id.in_([o.id for o in parties]), Contact.active.is_(True)
+        )
+    ):
+        out[c.organization_id][c.key] = c
+    return out
+
+
+def _partner_organizations() -> list[Organization]:
+    """The secretariat's organization and every party of its agreements."""
+    mine = select(AgreementParty.agreement_id).where(
+        AgreementParty.organization_id == g.me.organization_id
+    )
+    return list(
+        g.db.scalars(
+            select(Organization)
+            .join(AgreementParty, AgreementParty.organization_id == Organization.id)
+            .where(AgreementParty.agreement_id.in_(mine))
+            .distinct()
+            .order_by(Organization.id)
+        )
+    )
 
 
 def _related(contact: Contact) -> bool:

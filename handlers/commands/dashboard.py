@@ -1,5 +1,6 @@
 """ダッシュボード / カレンダー: a private link to the web (one-time sign-in) or to one's
-calendar feed. Links are secrets: never posted where others can read them."""
+calendar feed. Links are secrets: the answers are private, so in a group they reach the
+person alone (LINE: a 1:1 push; Slack: an ephemeral message)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,7 @@ def _base_url() -> str:
     return load_settings().public_base_url
 
 
-def _shared_chat(ctx: Context) -> bool:
-    """A group where the answer would be seen by all (Slack can answer privately anywhere)."""
-    return ctx.incoming.chat_id is not None and ctx.incoming.platform != "slack"
-
-
 def dashboard(ctx: Context, args: str) -> Reply:
-    if _shared_chat(ctx):
-        return Reply(ONE_TO_ONE.format(word="ダッシュボード"), private=True)
     token = issue_login_link(ctx.session, ctx.contact, now=ctx.now)
     minutes = int(LOGIN_LINK_TTL.total_seconds() // 60)
     return Reply(
@@ -35,8 +29,6 @@ def dashboard(ctx: Context, args: str) -> Reply:
 
 
 def calendar(ctx: Context, args: str) -> Reply:
-    if _shared_chat(ctx):
-        return Reply(ONE_TO_ONE.format(word="カレンダー"), private=True)
     token = calendar_token(ctx.session, ctx.contact, now=ctx.now)
     return Reply(
         "担当の協定の会議と期限を、お使いのカレンダー（Outlook・Google カレンダー・Garoon など）に"

@@ -1,48 +1,134 @@
-"""予定 / 今週 / 期限 / due: what is due, from the same query the scheduler uses."""
+"""予定 / 今週 / 期限 / due: what is due, from the same query the scheduler uses; and the focused
+answers to questions about it (次の会議いつ？ 期限切れてるのある？ 来週なんかある？)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
 
 from handlers.context import Context
 from handlers.messages import Reply
 from handlers.text import fmt_date, fmt_datetime, short_title
-from storage.due import DueItem, due_for_contact
+from storage.due import DueItem, agreements_of, due_for_contact
+from storage.models import Meeting
 
 WINDOW_DAYS = 30
+MAX_LINES = 10  # longer lists end with 「ほか N 件」: a phone screen, not a report
+ALL_WORDS = {"すべて", "全て", "全部", "ぜんぶ", "all"}
+NO_AGREEMENT = "担当している協定がまだありません。事務局に登録を依頼してください。"
 KIND_LABELS = {
     "meeting": "会議",
     "action_item": "タスク",
     "kpi_entry": "KPI入力",
     "renewal": "更新",
+    "handover": "担当交代",
 }
 
 
 def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
+    if not _agreement_count(ctx):
+        return Reply(NO_AGREEMENT, private=True)
+    show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
-    end = (
-        start + timedelta(days=6 - start.weekday())
-        if this_week
-        else start + timedelta(days=WINDOW_DAYS)
+    earlier = 0
+    if this_week:  # this week only: Monday to Sunday; older overdue items are only counted
+        monday = start - timedelta(days=start.weekday())
+        found = _items(ctx, start, monday + timedelta(days=6))
+        items = [i for i in found if i.on >= monday]
+        earlier = len(found) - len(items)
+        span = "今週"
+    else:
+        items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS))
+        span = f"今後{WINDOW_DAYS}日"
+    note = (
+        f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
     )
-    items = due_for_contact(ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz)
-    span = "今週" if this_week else f"今後{WINDOW_DAYS}日"
     if not items:
-        return Reply(f"{span}の予定・期限はありません。", private=True)
+        return Reply(f"{span}の予定・期限はありません。{note}", private=True)
     overdue = sum(i.overdue for i in items)
     head = (
         f"{span}の予定・期限（{len(items)}件"
         + (f"、うち期限超過{overdue}件" if overdue else "")
         + "）"
     )
-    return Reply(head, items=tuple(describe(i, ctx) for i in items), private=True)
+    lines = _lines(ctx, items, show_all=show_all)
+    return Reply(head, items=(*lines, note) if note else lines, private=True)
 
 
 def this_week(ctx: Context, args: str) -> Reply:
     return due(ctx, args, this_week=True)
 
 
-def describe(item: DueItem, ctx: Context) -> str:
+def next_week(ctx: Context) -> Reply:
+    """来週: Monday to Sunday of next week, and nothing else."""
+    if not _agreement_count(ctx):
+        return Reply(NO_AGREEMENT, private=True)
+    monday = ctx.today + timedelta(days=7 - ctx.today.weekday())
+    sunday = monday + timedelta(days=6)
+    items = [i for i in _items(ctx, monday, sunday) if monday <= i.on <= sunday]
+    span = f"来週（{fmt_date(monday)}〜{fmt_date(sunday)}）"
+    if not items:
+        return Reply(f"{span}の予定・期限はありません。", private=True)
+    return Reply(f"{span}の予定・期限（{len(items)}件）", items=_lines(ctx, items), private=True)
+
+
+def overdue(ctx: Context) -> Reply:
+    """期限切れ: the overdue items only, or plainly that there are none."""
+    if not _agreement_count(ctx):
+        return Reply(NO_AGREEMENT, private=True)
+    items = [i for i in _items(ctx, ctx.today, ctx.today) if i.overdue]
+    if not items:
+        return Reply("期限切れはありません。", private=True)
+    return Reply(f"期限切れが{len(items)}件あります。", items=_lines(ctx, items), private=True)
+
+
+def next_meeting(ctx: Context) -> Reply:
+    """次の会議: the next one only."""
+    if not _agreement_count(ctx):
+        return Reply(NO_AGREEMENT, private=True)
+    m = ctx.session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.agreement_id.in_(agreements_of(ctx.contact.id)),
+            Meeting.cancelled.is_(False),
+            Meeting.starts_at >= ctx.now,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    if m is None:
+        return Reply("予定されている会議はありません。", private=True)
+    place = f"（{m.place}）" if m.place else ""
+    return Reply(
+        f"次の会議は {fmt_datetime(m.starts_at, ctx.tz)}「{m.title}」{place}です。", private=True
+    )
+
+
+def describe(item: DueItem, ctx: Context, *, agreement: bool = True) -> str:
     when = fmt_datetime(item.at, ctx.tz) if item.at else fmt_date(item.on)
     mark = "⚠期限超過 " if item.overdue else ""
-    return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}［{short_title(item.agreement_title)}］"
+    which = f"［{short_title(item.agreement_title)}］" if agreement else ""
+    return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}{which}"
+
+
+def _items(ctx: Context, start: date, end: date) -> list[DueItem]:
+    return due_for_contact(ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz)
+
+
+def _agreement_count(ctx: Context) -> int:
+    return (
+        ctx.session.scalar(
+            select(func.count()).select_from(agreements_of(ctx.contact.id).subquery())
+        )
+        or 0
+    )
+
+
+def _lines(ctx: Context, items: list[DueItem], *, show_all: bool = False) -> tuple[str, ...]:
+    """One line per item; the agreement named only when there are several."""
+    several = len({i.agreement_key for i in items}) > 1 or _agreement_count(ctx) > 1
+    lines = [describe(i, ctx, agreement=several) for i in items]
+    if show_all or len(lines) <= MAX_LINES:
+        return tuple(lines)
+    return (*lines[:MAX_LINES], f"ほか {len(lines) - MAX_LINES} 件（「予定 すべて」）")

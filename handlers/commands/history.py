@@ -26,7 +26,7 @@ def history(ctx: Context, args: str) -> Reply:
     if not rows:
         return Reply("まだ活動の記録がありません。例：「活動 11/20 防災訓練 参加者45名」")
     items = tuple(
-        f"{fmt_date(a.occurred_on)} {a.title}{describe_counts(a.counts)}"
+        f"{fmt_date(a.occurred_on, today=ctx.today)} {a.title}{describe_counts(a.counts)}"
         f"［{short_title(title)}］（{who or '不明'}）"
         for a, title, who in rows
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from handlers.agreements import NOT_YOURS, named_agreement
+from handlers.agreements import NOT_YOURS, my_agreements, named_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
 from handlers.messages import Button, Reply
@@ -50,13 +50,13 @@ def kpi(ctx: Context, args: str) -> Reply:
             ctx,
             kpis,
             value,
-            rest,
+            when_start,
             f"「{name}」に当たるKPIが見つかりません。どのKPIですか？"
             if name
             else "どのKPIの値ですか？",
         )
     if len(chosen) > 1:
-        return _ask_which(ctx, chosen, value, rest, "どのKPIの値ですか？")
+        return _ask_which(ctx, chosen, value, when_start, "どのKPIの値ですか？")
     return _enter(ctx, chosen[0], value, when_start, confirmed=confirmed)
 
 
@@ -96,9 +96,14 @@ def _match(kpis: list[Kpi], name: str) -> list[Kpi]:
     return [k for k in kpis if name in k.name or k.name in name]
 
 
-def _ask_which(ctx: Context, kpis: list[Kpi], value: Decimal, rest: str, question: str) -> Reply:
+def _ask_which(
+    ctx: Context, kpis: list[Kpi], value: Decimal, day: date | None, question: str
+) -> Reply:
+    # The period the person wrote travels with the answer (「第1四半期」 → its first day).
+    when = f" {day:%Y/%m/%d}" if day else ""
     options = [
-        Button(k.name[:20], f"KPI {k.key} {fmt_number(value)} 協定:{_key(ctx, k)}") for k in kpis
+        Button(k.name[:20], f"KPI {k.key} {fmt_number(value)}{when} 協定:{_key(ctx, k)}")
+        for k in kpis
     ]
     return ask(ctx, question, options, command="kpi")
 
@@ -107,11 +112,33 @@ def _key(ctx: Context, kpi: Kpi) -> str:
     return ctx.session.get(Agreement, kpi.agreement_id).key  # type: ignore[union-attr]
 
 
-def default_period(kpi: Kpi, today: date, entered: set[date]) -> date:
-    """The last closed period while its value is missing, else the current one."""
+def default_period(kpi: Kpi, today: date, entered: set[date]) -> date | None:
+    """Without a period: the last closed period while its value is missing (it is the one
+    due), else the current one while it is empty; None when both hold a value — which one is
+    meant is not obvious, so the person is asked."""
     current = period_start(today, kpi.period)
     last_closed = period_start(current - timedelta(days=1), kpi.period)
-    return last_closed if last_closed not in entered else current
+    if last_closed not in entered:
+        return last_closed
+    return current if current not in entered else None
+
+
+def _ask_period(ctx: Context, kpi: Kpi, value: Decimal, agreement: Agreement) -> Reply:
+    current = period_start(ctx.today, kpi.period)
+    last_closed = period_start(current - timedelta(days=1), kpi.period)
+    options = [
+        Button(
+            period_label(start, kpi.period)[-20:],
+            f"KPI {kpi.key} {fmt_number(value)} {start:%Y/%m/%d} 協定:{agreement.key}",
+        )
+        for start in (current, last_closed)
+    ]
+    return ask(
+        ctx,
+        f"{kpi.name}は今の期間も前の期間も入力済みです。どの期間の値ですか？",
+        options,
+        command="kpi",
+    )
 
 
 def _enter(ctx: Context, kpi: Kpi, value: Decimal, day: date | None, *, confirmed: bool) -> Reply:
@@ -122,6 +149,8 @@ def _enter(ctx: Context, kpi: Kpi, value: Decimal, day: date | None, *, confirme
         for e in ctx.session.scalars(select(KpiEntry).where(KpiEntry.kpi_id == kpi.id))
     }
     start = period_start(day, kpi.period) if day else default_period(kpi, ctx.today, set(rows))
+    if start is None:
+        return _ask_period(ctx, kpi, value, agreement)
     label = period_label(start, kpi.period)
     if start > ctx.today:
         return Reply(f"{label}はまだ始まっていません。入力できるのは今の期間までです。")
@@ -184,6 +213,31 @@ def progress_lines(p: Progress) -> tuple[str, ...]:
             f"前年同期比 {round(p.yoy * 100)}%（前年同期 {fmt_number(p.last_year_value)}{unit}）"
         )
     return tuple(lines)
+
+
+def progress_summary(ctx: Context) -> Reply:
+    """「KPIどれくらい？」: one progress line per KPI, nothing else."""
+    agreements = my_agreements(ctx)
+    kpis = _kpis_of(ctx, agreements)
+    if not kpis:
+        return Reply("担当している協定にKPIが登録されていません。", private=True)
+    progress = progress_for(ctx.session, kpis, ctx.today)
+    several = len(agreements) > 1
+    lines = []
+    for k in kpis:
+        p = progress[k.id]
+        current = f"{fmt_number(p.year_value)}{k.unit}" if p.year_value is not None else "未入力"
+        which = f"［{_label_of(agreements, k)}］" if several else ""
+        lines.append(
+            f"{k.name} {current} / 目標 {fmt_number(k.target)}{k.unit} {bar(p.ratio)}{which}"
+        )
+    return Reply(
+        f"KPIの進み具合（{progress[kpis[0].id].fiscal_year}年度）", items=tuple(lines), private=True
+    )
+
+
+def _label_of(agreements: list[Agreement], kpi: Kpi) -> str:
+    return next(short_title(a.title) for a in agreements if a.id == kpi.agreement_id)
 
 
 def _list(ctx: Context, kpis: list[Kpi]) -> Reply:

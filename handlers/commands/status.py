@@ -36,7 +36,7 @@ def status_card(f: Facts, ctx: Context) -> Card:
         rows.append(
             (
                 "最後の活動",
-                f"{fmt_date(f.last_activity.occurred_on)} {f.last_activity.title}（{days}日前）{warn}",
+                f"{fmt_date(f.last_activity.occurred_on, today=ctx.today)} {f.last_activity.title}（{days}日前）{warn}",
             )
         )
     else:
@@ -44,7 +44,7 @@ def status_card(f: Facts, ctx: Context) -> Card:
     rows.append(
         (
             "次の会議",
-            f"{fmt_datetime(f.next_meeting.starts_at, ctx.tz)} {f.next_meeting.title}"
+            f"{fmt_datetime(f.next_meeting.starts_at, ctx.tz, today=ctx.today)} {f.next_meeting.title}"
             if f.next_meeting
             else "未定（「会議」で登録できます）",
         )
@@ -56,6 +56,10 @@ def status_card(f: Facts, ctx: Context) -> Card:
             f"未完了{len(f.open_tasks)}件" + (f"（うち期限超過{overdue}件）" if overdue else ""),
         )
     )
+    for day, old, new in f.handovers:
+        rows.append(
+            ("担当交代の予定", f"{fmt_date(day, today=ctx.today)}から 正担当 {old} → {new}")
+        )
     if f.notice is not None:
         rows.append(
             (

@@ -1,0 +1,442 @@
+"""From an intent to an answer, with the person's own data: a focused answer, a command to run
+now (reads only, or a command typed in another spelling), or a PROPOSAL — never a write.
+
+A proposal is the pending question of `handlers.questions`: each button carries a canonical
+command text (see the contract with the commands), so はい, a number or a tap runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+
+from handlers.agreements import AGREEMENT_TOKEN
+from handlers.commands import due as due_answers
+from handlers.commands.kpi import progress_summary
+from handlers.context import Context
+from handlers.dates import WeekdayMismatch, find_when
+from handlers.messages import Button, Reply
+from handlers.numbers import find_counts
+from handlers.questions import ask
+from handlers.text import fmt_date, fmt_datetime, fmt_number, short_title
+from handlers.understanding.analyser import words
+from handlers.understanding.intent import (
+    CANCEL_MEETING,
+    GREETINGS,
+    MEETING,
+    MOVE_MEETING,
+    Intent,
+    understand,
+)
+from storage.due import agreements_of
+from storage.models import ActionItem, Agreement, Kpi, Meeting
+
+THEN = " && "  # one button, two commands in turn: 「活動 …」 then 「KPI …」
+NO = Button("いいえ", "キャンセル")
+GOOD_MATCH = 70  # rapidfuzz partial_ratio from which a title counts as meant
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2})|時(?:(\d{1,2})分|(半))?)")
+
+QUESTION_COMMANDS = {
+    "this_week": "今週",
+    "meetings": "会議",
+    "tasks": "タスク",
+    "due": "予定",
+    "status": "状況",
+}
+
+
+def reply_for(ctx: Context, text: str) -> Reply | str:
+    """A reply, or the canonical text of a command to run now."""
+    intent = understand(text)
+    kind = intent.kind
+    if kind == "command":
+        return intent.command
+    if kind == "question":
+        return _question(ctx, intent.focus)
+    if kind == "done":
+        return _done(ctx, intent, text)
+    if kind == "report":
+        return _report(ctx, intent, text)
+    if kind == "meeting_cancel":
+        return _meeting_cancel(ctx, intent, text)
+    if kind == "meeting_move":
+        return _meeting_move(ctx, intent, text)
+    if kind == "meeting_new":
+        return _new_item(ctx, text, "会議")
+    if kind == "task_new":
+        return _new_item(ctx, text, "タスク")
+    if kind == "successor":
+        return _successor(ctx, intent)
+    if kind == "cancel":
+        return "キャンセル"
+    if kind in ("yes", "no"):
+        return Reply(
+            "いまお答えいただく質問はありません。ご用件をそのまま送ってください（例：「予定」）。"
+        )
+    if kind == "greeting":
+        return Reply(_greeting(ctx, text), private=True)
+    if kind == "thanks":
+        return Reply("どういたしまして。またいつでも声をかけてください。", private=True)
+    return Reply(
+        "すみません、わかりませんでした。たとえば：", items=intent.suggestions, private=True
+    )
+
+
+# What a sentence that begins with a command word may turn out to be, by command.
+_OVERRIDABLE = {
+    "task": {"question", "done", "cancel", "task_new"},
+    "meeting": {"question", "meeting_cancel", "meeting_move", "meeting_new", "cancel"},
+    "kpi": {"question"},
+    "log": set(),  # 「活動 防災訓練おわりました」 is an activity, as typed
+    "done": {"done", "question"},
+}
+_PARTICLE = tuple("をはがのもっ、,。")
+
+
+def overrides(text: str, command_name: str, args: str) -> bool:
+    """A command word was first, but the rest is no argument: 「タスク終わった」「KPIどれくらい？」
+    「会議いつ？」「期限切れてるのある？」「会議を15:30に変更」. Then the message is understood
+    instead of run."""
+    if not args or AGREEMENT_TOKEN.search(args):
+        return False  # 協定:key: an argument for the command itself
+    intent = understand(text)
+    if intent.rewritten and command_name not in ("due", "week", "status", "history"):
+        return True  # 「タスク追加 12/8 会場下見」: the command, without the request word
+    sentence = args.startswith(_PARTICLE)  # 「会議を…」「タスクは…」: the word used in a sentence
+    if any(ch.isdigit() for ch in args) and not sentence:
+        return False  # a number or a date: arguments for the command itself
+    if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
+        return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
+    if command_name not in _OVERRIDABLE:
+        return False
+    return intent.rewritten or intent.kind in _OVERRIDABLE[command_name]
+
+
+def propose(ctx: Context, text: str, command: str, *extra: Button) -> Reply:
+    return ask(ctx, text, [Button("はい", command), *extra, NO], command="proposal")
+
+
+def _greeting(ctx: Context, text: str) -> str:
+    """The greeting they used, back; else the one for the hour."""
+    said = next((back for word, back in GREETINGS if word in text), None)
+    hour = ctx.now.astimezone(ctx.tz).hour
+    hello = said or (
+        "おはようございます" if hour < 11 else "こんにちは" if hour < 18 else "こんばんは"
+    )
+    return f"{hello}。ご用件をどうぞ（例：「予定」「次の会議いつ？」）。"
+
+
+def _question(ctx: Context, focus: str) -> Reply | str:
+    if focus in QUESTION_COMMANDS:
+        return QUESTION_COMMANDS[focus]
+    if focus == "next_meeting":
+        return due_answers.next_meeting(ctx)
+    if focus == "overdue":
+        return due_answers.overdue(ctx)
+    if focus == "next_week":
+        return due_answers.next_week(ctx)
+    if focus == "kpi":
+        return progress_summary(ctx)
+    return "予定"
+
+
+# --- completions and reports -------------------------------------------------------------
+
+
+def _open_tasks(ctx: Context) -> list[ActionItem]:
+    return list(
+        ctx.session.scalars(
+            select(ActionItem)
+            .where(
+                ActionItem.agreement_id.in_(agreements_of(ctx.contact.id)),
+                ActionItem.done_at.is_(None),
+            )
+            .order_by(ActionItem.due_on, ActionItem.id)
+        )
+    )
+
+
+def _best(subject: str, titles: list[tuple[str, object]]) -> list[object]:
+    """The items whose title the subject names best (ties kept), above GOOD_MATCH."""
+    if not subject:
+        return []
+    scored = [(fuzz.partial_ratio(subject, title), item) for title, item in titles]
+    top = max((s for s, _ in scored), default=0)
+    if top < GOOD_MATCH:
+        return []
+    return [item for s, item in scored if s >= top - 5]
+
+
+def _done(ctx: Context, intent: Intent, text: str) -> Reply | str:
+    tasks = _open_tasks(ctx)
+    chosen = _best(intent.subject, [(t.title, t) for t in tasks])
+    if not chosen and not intent.subject:
+        chosen = [t for t in tasks if t.owner_id == ctx.contact.id] or tasks
+    if not chosen:
+        if intent.subject:
+            return _report(ctx, intent, text)
+        return Reply("完了にする未完了のタスクはありません。")
+    if len(chosen) == 1:
+        task = chosen[0]
+        assert isinstance(task, ActionItem)
+        return propose(ctx, f"No.{task.id}「{task.title}」を完了にしますか？", f"完了 {task.id}")
+    options = [Button(_label(f"No.{t.id} {t.title}"), f"完了 {t.id}") for t in chosen]  # type: ignore[attr-defined]
+    return ask(ctx, "どのタスクを完了にしますか？", [*options, NO], command="proposal")
+
+
+def _report(ctx: Context, intent: Intent, text: str) -> Reply:
+    day, rest = _day(ctx, text)
+    counts, _ = find_counts(rest)
+    kpis = list(
+        ctx.session.scalars(
+            select(Kpi).where(Kpi.agreement_id.in_(agreements_of(ctx.contact.id))).order_by(Kpi.id)
+        )
+    )
+    subject = intent.subject
+    names = [c.label for c in counts if c.label] + ([subject] if subject else [])
+    kpi = _kpi_named(kpis, names)
+    shown = " ".join(f"{c.label}{fmt_number(c.value)}{c.unit}" for c in counts)
+    if kpi is not None and counts and _names_kpi(names, kpi):
+        # 「10月の利用者数は1,130人でした」: a KPI's own name and a value — the KPI, not an activity
+        value = fmt_number(counts[-1].value)
+        agreement = ctx.session.get(Agreement, kpi.agreement_id)
+        assert agreement is not None
+        return propose(
+            ctx,
+            f"KPI「{kpi.name}」に {value}{kpi.unit}（{fmt_date(day)}の期間）を入力しますか？",
+            f"KPI {kpi.key} {value} {day:%Y/%m/%d} 協定:{agreement.key}",
+        )
+    title = subject or "活動"
+    log = " ".join(f"活動 {day:%Y/%m/%d} {title} {shown}".split())
+    extra: list[Button] = []
+    if kpi is not None and counts:
+        agreement = ctx.session.get(Agreement, kpi.agreement_id)
+        assert agreement is not None
+        value = fmt_number(counts[-1].value)
+        extra.append(
+            Button(
+                "KPIにも入れる",
+                f"{log}{THEN}KPI {kpi.key} {value} {day:%Y/%m/%d} 協定:{agreement.key}",
+            )
+        )
+    return propose(
+        ctx, f"活動として記録しますか？\n{fmt_date(day)} {title} {shown}".rstrip(), log, *extra
+    )
+
+
+def _names_kpi(names: list[str], kpi: Kpi) -> bool:
+    """The message names the KPI itself (「防災訓練参加者数は130人」), not an event that feeds it
+    (「防災訓練おわりました、参加者85人」)."""
+    return any(fuzz.ratio(re.sub(r"^\d*月の?|^今期は?", "", n), kpi.name) >= 80 for n in names)
+
+
+def _kpi_named(kpis: list[Kpi], names: list[str]) -> Kpi | None:
+    best: tuple[float, Kpi | None] = (0, None)
+    for name in names:
+        for k in kpis:
+            score = fuzz.partial_ratio(name, k.name) if len(name) >= 2 else 0
+            if score > best[0]:
+                best = (score, k)
+    return best[1] if best[0] >= 75 else None
+
+
+def _day(ctx: Context, text: str) -> tuple[date, str]:
+    try:
+        found = find_when(text, today=ctx.today)
+    except WeekdayMismatch:
+        found = None
+    if found is None:
+        return ctx.today, text
+    when, rest = found
+    return (when.start if when.start <= ctx.today else ctx.today), rest
+
+
+# --- meetings by date, title or context ----------------------------------------------------
+
+
+def _upcoming(ctx: Context) -> list[Meeting]:
+    return list(
+        ctx.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.agreement_id.in_(agreements_of(ctx.contact.id)),
+                Meeting.cancelled.is_(False),
+                Meeting.starts_at >= ctx.now,
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def _meetings_meant(ctx: Context, text: str) -> tuple[list[Meeting], str]:
+    """The upcoming meetings the message points at (by date, then by title), and the rest."""
+    meetings = _upcoming(ctx)
+    try:
+        found = find_when(text, today=ctx.today)
+    except WeekdayMismatch:
+        found = None
+    if found is not None:
+        when, rest = found
+        on = [
+            m for m in meetings if when.start <= m.starts_at.astimezone(ctx.tz).date() <= when.end
+        ]
+        return on, rest
+    titled = _best(_title_words(text), [(m.title, m) for m in meetings])
+    return (titled or meetings), text  # type: ignore[return-value]
+
+
+_NOT_TITLE = (
+    MEETING | CANCEL_MEETING | MOVE_MEETING | {"時", "分", "半", "日", "月", "今日", "明日"}
+)
+
+
+def _title_words(text: str) -> str:
+    """The nouns that may name a meeting: 「実務者会議キャンセルになりました」 → 実務者."""
+    return "".join(
+        w.surface
+        for w in words(_TIME.sub(" ", text))
+        if w.pos in ("名詞", "接尾辞", "接頭辞")
+        and w.lemma not in _NOT_TITLE
+        and not any(ch.isdigit() for ch in w.surface)
+    )
+
+
+def _meeting_cancel(ctx: Context, intent: Intent, text: str) -> Reply:
+    meetings, _ = _meetings_meant(ctx, text)
+    if not meetings:
+        return Reply("中止にする会議が見つかりません。「会議」で一覧を確かめてください。")
+    if len(meetings) == 1:
+        m = meetings[0]
+        return propose(
+            ctx,
+            f"{fmt_datetime(m.starts_at, ctx.tz)}「{m.title}」を中止にしますか？",
+            f"会議 中止 {m.id}",
+        )
+    options = [
+        Button(
+            _label(f"{fmt_date(m.starts_at.astimezone(ctx.tz).date())} {m.title}"),
+            f"会議 中止 {m.id}",
+        )
+        for m in meetings
+    ]
+    return ask(ctx, "どの会議を中止にしますか？", [*options, NO], command="proposal")
+
+
+def _meeting_move(ctx: Context, intent: Intent, text: str) -> Reply:
+    meetings = _upcoming(ctx)
+    try:
+        first = find_when(text, today=ctx.today)
+    except WeekdayMismatch:
+        first = None
+    second = None
+    if first is not None:
+        try:
+            second = find_when(first[1], today=ctx.today)
+        except WeekdayMismatch:
+            second = None
+    clock = _clock(second[1] if second else first[1] if first else text)
+    if second is not None and first is not None:  # 「12/17の会議を12/18に」: which, then where to
+        old_day, new_day = first[0], second[0].start
+        meetings = [m for m in meetings if old_day.start <= _local(ctx, m).date() <= old_day.end]
+    elif first is not None:
+        on_day = [m for m in meetings if first[0].start <= _local(ctx, m).date() <= first[0].end]
+        if on_day and (
+            clock is not None or (first[0].time is None and first[0].start != first[0].end)
+        ):
+            new_day, meetings = None, on_day  # 「12/10の打合せ 16時からに」: that day's, new time
+        else:  # 「実務者会議、12/11 14:00に変更」: the new day
+            new_day = first[0].start
+            clock = clock or first[0].time
+            meetings = _best(_title_words(text), [(m.title, m) for m in meetings]) or meetings  # type: ignore[assignment]
+    else:
+        new_day = None
+        meetings = _best(_title_words(text), [(m.title, m) for m in meetings]) or meetings  # type: ignore[assignment]
+    if new_day is None and clock is None:
+        return Reply("新しい日時がわかりませんでした。例：「会議 変更 3 12/12 15:00」")
+    if not meetings:
+        return Reply("変更する会議が見つかりません。「会議」で一覧を確かめてください。")
+
+    def target(m: Meeting) -> str:
+        local = _local(ctx, m)
+        day = new_day or local.date()
+        at = clock or local.time()
+        return f"会議 変更 {m.id} {day:%Y/%m/%d} {at:%H:%M}"
+
+    if len(meetings) == 1:
+        m = meetings[0]
+        new = target(m).split(" ", 3)[3]
+        return propose(ctx, f"「{m.title}」を {new} に変更しますか？", target(m))
+    options = [
+        Button(_label(f"{fmt_date(_local(ctx, m).date())} {m.title}"), target(m)) for m in meetings
+    ]
+    return ask(ctx, "どの会議を変更しますか？", [*options, NO], command="proposal")
+
+
+def _local(ctx: Context, m: Meeting) -> datetime:
+    return m.starts_at.astimezone(ctx.tz)
+
+
+def _clock(text: str) -> time | None:
+    found = _TIME.search(text)
+    if found is None:
+        return None
+    hour = int(found.group(1))
+    minute = 30 if found.group(4) else int(found.group(2) or found.group(3) or 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+_REQUEST_WORDS = re.compile(
+    r"(?:を|の|で|が|は)?(?:入れて(?:おいて|ください|下さい)?|入れといて|いれて|設定(?:して)?|登録(?:して)?|追加(?:して)?"
+    r"|お願い(?:します|いたします)?|ください|下さい|します|したい|になりました|決まりました|予定です|やります"
+    r"|開催します|です)[。.!！\s]*$"
+)
+_LINKS = re.compile(
+    r"^(?:から|まで(?:に)?|に|の|で|は|を|、)+|(?:から|まで(?:に)?|に|の|で|は|を|、)+$"
+)
+
+
+def _new_item(ctx: Context, text: str, command: str) -> Reply:
+    """「12/15 14時から打ち合わせ入れて」「12/5までに資料送付 @佐藤」: a new meeting or task,
+    proposed with the date made plain; the command asks for what is still missing."""
+    try:
+        found = find_when(text, today=ctx.today)
+    except WeekdayMismatch:
+        found = None
+    if found is None:
+        return Reply(f"日付がわかりませんでした。例：「{command} 12/10 14:00 実務者会議」")
+    when, rest = found
+    clock = when.time or _clock(rest)
+    rest = _TIME.sub(" ", rest) if clock and not when.time else rest
+    title = rest
+    for _ in range(3):
+        title = _REQUEST_WORDS.sub("", title).strip()
+        title = " ".join(_LINKS.sub("", w) for w in title.split()).strip()
+    words_ = [w for w in title.split() if w not in MEETING]
+    title = " ".join(words_) if words_ else title
+    if command == "会議":
+        title = title or "打合せ"
+        at = f" {clock:%H:%M}" if clock else ""
+        canonical = f"会議 {when.start:%Y/%m/%d}{at} {title}"
+        shown = f"{fmt_date(when.start)}{at} {title}"
+        return propose(ctx, f"会議を登録しますか？\n{shown}", canonical)
+    if not title:
+        return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
+    canonical = f"タスク {when.start:%Y/%m/%d} {title}"
+    return propose(ctx, f"タスクを登録しますか？\n期限 {fmt_date(when.start)} {title}", canonical)
+
+
+def _successor(ctx: Context, intent: Intent) -> Reply:
+    if not intent.name:
+        return Reply(
+            "担当の交代ですね。後任の方のお名前を「担当変更 木村 さとみ」のように送ってください。"
+        )
+    return propose(ctx, f"正担当を{intent.name}さんに交代しますか？", f"担当変更 {intent.name}")
+
+
+def _label(text: str) -> str:
+    return short_title(text)[:20]
