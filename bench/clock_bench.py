@@ -63,6 +63,7 @@ def _clear_outbox(sessions: sessionmaker[Session]) -> None:
 def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) -> int:
     """The outbox as earlier ticks would have left it: everything planned before `until`,
     already sent. Placeholders (no message composed): a steady-state tick only skips them."""
+    from bot.scheduler import outbox_row
     from reminders.planner import plan_notifications
 
     _clear_outbox(sessions)
@@ -71,21 +72,10 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
         planned = plan_notifications(s, now=now, tz=TOKYO, start=until - lookback, end=until)
         rows = [
             {
-                "dedupe_key": p.dedupe_key,
-                "recipient": p.recipient,
-                "platform": p.platform,
-                "address": p.address,
-                "kind": p.kind,
-                "item_key": p.item_key,
-                "agreement_key": p.agreement_key,
-                "subject": p.subject[:300],
-                "payload": {},
+                **outbox_row(p, {}, now=p.send_at),
                 "status": "sent",
                 "attempts": 1,
-                "send_at": p.send_at,
-                "next_attempt_at": p.send_at,
                 "sent_at": p.send_at,
-                "created_at": p.send_at,
             }
             for p in {p.dedupe_key: p for p in planned}.values()
         ]

@@ -171,6 +171,12 @@ def due_now(planned: Sequence[Planned], now: datetime) -> list[Planned]:
 def _row(
     session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, cache: DigestCache
 ) -> dict[str, Any]:
+    return outbox_row(p, compose(session, p, now=now, tz=tz, cache=cache), now=now)
+
+
+def outbox_row(p: Planned, payload: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The outbox row of a planned notification, pending (the benchmark builds its history
+    with this too)."""
     return {
         "dedupe_key": p.dedupe_key,
         "recipient": p.recipient,
@@ -180,7 +186,7 @@ def _row(
         "item_key": p.item_key,
         "agreement_key": p.agreement_key,
         "subject": p.subject[:300],
-        "payload": compose(session, p, now=now, tz=tz, cache=cache),
+        "payload": payload,
         "status": "pending",
         "attempts": 0,
         "send_at": p.send_at,
