@@ -80,6 +80,7 @@ _KANJI_RUN = re.compile("[〇零一二三四五六七八九十百千]+")
 _KANJI_NEXT = re.compile(r"\s*(?:年|月|日|時|分|週|[かヶケカヵ箇]月|四半期)")
 _KANJI_PREV = ("第", "令和", "平成", "昭和", "大正", "明治")
 _KANJI_IDIOMS = ("一日中", "一時")  # "all day", "temporarily": not dates
+_KANJI_RUN_MAX = 12  # 二〇二六, 千九百九十九: a date needs a few numerals, never a long run
 
 
 def _kanji_number(run: str) -> str:
@@ -109,7 +110,12 @@ def _normalise(text: str) -> _Text:
     ends: list[int] = []
     for index, ch in enumerate(text):
         for out in unicodedata.normalize("NFKC", ch).lower():
-            chars.append(out)
+            if out.isspace() and chars and chars[-1] == " ":
+                # A run of spaces is one space: no pattern then meets a long run of them
+                # (three optional \s* in a row made 12/1( + 400 spaces take half a second).
+                ends[-1] = index + 1
+                continue
+            chars.append(" " if out.isspace() else out)
             starts.append(index)
             ends.append(index + 1)
     s = "".join(chars)
@@ -122,8 +128,8 @@ def _normalise(text: str) -> _Text:
         begin, stop = m.span()
         if s.startswith("半期", stop) and s[stop - 1] == "四":  # 第二四半期
             stop -= 1
-        if stop <= begin:
-            continue
+        if stop <= begin or stop - begin > _KANJI_RUN_MAX:
+            continue  # a numeral run that long is no date: left as it is, at no cost
         after_prev = s[:begin].endswith(_KANJI_PREV)
         if not after_prev and (
             not _KANJI_NEXT.match(s, stop) or s.startswith(_KANJI_IDIOMS, begin)
@@ -1076,6 +1082,11 @@ def _expr(c: _Ctx, i: int) -> tuple[When, int] | None:
 _INERT = frozenset("〇零二三四五六七八九十百千万億兆,./:;'\"!?#$%&*+=|^_@、。・「」()[]【】")
 
 
+# The kana that begin an expression: きょう あす あした あさって おととい ことし らいねん
+# きょねん おととし こんどの この しあさって, and スポーツの日.
+_KANA_STARTS = frozenset("きあおこらしス")
+
+
 def _can_start(s: str, i: int) -> bool:
     """Expressions do not begin inside a number or a word."""
     if i == 0:
@@ -1126,6 +1137,8 @@ def find_when(text: str, *, today: date) -> tuple[When, str] | None:
             continue
         if ch == "一" and not norm.s.startswith("一昨", i):
             continue
+        if "\u3040" <= ch <= "\u30ff" and ch not in _KANA_STARTS:
+            continue  # kana that begin no expression: a long run of them costs nothing
         found = _expr(c, i)
         if found is None:
             continue

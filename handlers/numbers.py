@@ -94,7 +94,12 @@ def _normalise(text: str) -> tuple[str, list[int], list[int]]:
     ends: list[int] = []
     for index, ch in enumerate(text):
         for out in unicodedata.normalize("NFKC", ch):
-            chars.append(out)
+            if out.isspace() and chars and chars[-1] == " ":
+                # A run of spaces is one space: no pattern then meets a long run of them
+                # (three optional \s* in a row made 12/1( + 400 spaces take half a second).
+                ends[-1] = index + 1
+                continue
+            chars.append(" " if out.isspace() else out)
             starts.append(index)
             ends.append(index + 1)
     return "".join(chars), starts, ends
@@ -171,8 +176,12 @@ def find_counts(text: str) -> tuple[list[Count], str]:
     norm = _NUMERAL_RUN.sub(lambda m: _MASK * len(m.group()), norm)
     counts: list[Count] = []
     cuts: list[tuple[int, int]] = []
+    ahead = _next_number(norm)
     i = 0
     while i < len(norm):
+        if ahead[i] - i > _COUNT_REACH:  # no number close enough for a count to start here
+            i += 1
+            continue
         m = _COUNT.match(norm, i)
         # Inside a word only the number may start a match (label = ""), so a label
         # never begins mid-word.
@@ -201,6 +210,19 @@ def find_counts(text: str) -> tuple[list[Count], str]:
     pieces.append(text[previous:])
     rest = _EMPTY_BRACKETS.sub(" ", " ".join(pieces))
     return counts, " ".join(rest.split())
+
+
+# How far before its number a count may start: label, separator, 約/延べ… and a currency sign.
+_COUNT_REACH = MAX_LABEL_CHARS + 12
+_NUMBER_START = frozenset("0123456789.〇零一二三四五六七八九十百千万億兆")
+
+
+def _next_number(norm: str) -> list[int]:
+    """For each position, where the next numeral is (len(norm) when none follows)."""
+    ahead = [len(norm)] * (len(norm) + 1)
+    for i in range(len(norm) - 1, -1, -1):
+        ahead[i] = i if norm[i] in _NUMBER_START else ahead[i + 1]
+    return ahead
 
 
 def _plausible(norm: str, m: re.Match[str]) -> bool:

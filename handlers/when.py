@@ -12,7 +12,10 @@ from handlers.questions import ask
 from handlers.text import WEEKDAYS, fmt_date
 
 # The token that carries the contradicting weekday, e.g. 「12月1日(月)」.
-_WEEKDAY_TOKEN = re.compile(r"\S*[(（][月火水木金土日](?:曜日?)?[)）]\S*|\S*[月火水木金土日]曜日?")
+# Bounded: an unbounded \S* before the bracket made a long word without one quadratic.
+_WEEKDAY_TOKEN = re.compile(
+    r"\S{0,20}[(（][月火水木金土日](?:曜日?)?[)）]\S{0,20}|\S{0,20}[月火水木金土日]曜日?"
+)
 
 
 def find_date(

@@ -1,4 +1,4 @@
-"""The database unreachable for one request: LINE and Slack get 503 and redeliver, and the
+"""The database unreachable for one request (SQLite and PostgreSQL): LINE and Slack get 503 and redeliver, and the
 redelivered event is applied exactly once. SQL errors are logged without their parameters, no
 message text is logged at INFO, and SQLite waits far less than a worker lives."""
 
@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from pytest_httpserver import HTTPServer
-from sqlalchemy import func, insert, select
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from bot.log_format import FORMAT, RedactingFormatter
 from storage.db import BUSY_TIMEOUT_SECONDS, transaction
 from storage.models import Activity, ProcessedEvent
 from tests.support import (
@@ -33,25 +35,41 @@ SENT = {"sentMessages": [{"id": "461230966842064897", "quoteToken": "q"}]}
 TEXT = "活動 11/20 停電中の清掃活動 参加者12名"
 
 
-def _sqlite_dir(app: Flask) -> Path:
-    url = app.extensions["renkei"].settings.database_url
-    if not url.startswith("sqlite:///"):
-        pytest.skip("the outage is simulated by moving the SQLite file's directory away")
-    return Path(url.removeprefix("sqlite:///")).parent
-
-
 @contextmanager
 def database_away(app: Flask) -> Iterator[None]:
-    """Every new connection fails while the directory holding the database is elsewhere."""
-    directory = _sqlite_dir(app)
-    app.extensions["renkei"].engine.dispose()  # no pooled connection keeps the old file open
-    away = directory.with_name(directory.name + "-away")
-    os.rename(directory, away)
+    """Every new connection fails while it lasts. SQLite: the directory holding the file is
+    elsewhere. PostgreSQL: the database refuses connections and its sessions are ended."""
+    r = app.extensions["renkei"]
+    r.engine.dispose()  # no pooled connection outlives the outage
+    url = make_url(r.settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        directory = Path(str(url.database)).parent
+        away = directory.with_name(directory.name + "-away")
+        os.rename(directory, away)
+        try:
+            yield
+        finally:
+            r.engine.dispose()
+            os.rename(away, directory)
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = url.database
     try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
         yield
     finally:
-        app.extensions["renkei"].engine.dispose()
-        os.rename(away, directory)
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
+        r.engine.dispose()
 
 
 def _activities(app: Flask) -> int:
@@ -121,8 +139,12 @@ def test_sql_errors_are_logged_without_their_parameters(demo: Flask) -> None:
         s.execute(
             insert(ProcessedEvent).values(platform="line", event_id=secret, received_at=r.clock())
         )
-    assert secret not in str(caught.value)
-    assert "hidden" in str(caught.value)
+    assert "SQL parameters hidden" in str(caught.value)
+    # What the app's log handler writes: PostgreSQL also quotes the key back in DETAIL.
+    record = logging.LogRecord("t", logging.ERROR, __file__, 1, "insert failed", None, None)
+    record.exc_info = (type(caught.value), caught.value, caught.value.__traceback__)
+    line = RedactingFormatter(FORMAT).format(record)
+    assert secret not in line and "IntegrityError" in line
 
 
 def test_no_message_text_is_logged_at_info(
