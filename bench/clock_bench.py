@@ -3,7 +3,7 @@
 Written against the scheduler's contract:
     bot.scheduler.plan(sessions, *, now, tz) -> int
     bot.scheduler.deliver(sessions, senders, *, now, tz) -> DeliveryStats
-    storage.reminders.plan_notifications(session, *, now, tz, start, end) -> list[Planned]
+    reminders.planner.plan_notifications(session, *, now, tz, start, end) -> list[Planned]
 imported lazily: while they are missing the figures are null with a "pending" note.
 
     python -m bench.clock_bench CONFIG.json OUT.json
@@ -36,7 +36,7 @@ from storage.plan_mark import mark_planned
 PLAN_REPEATS = 3
 MONTH_DAYS = 30
 # Ticks of the simulated month: reminders go out at 09:00 on business mornings
-# (storage/business_days.py), and 13:00 catches anything planned for later in the day.
+# (reminders/business_days.py), and 13:00 catches anything planned for later in the day.
 TICK_HOURS = (9, 13)
 PENDING = "pending: scheduler not built"
 THROTTLED_PER_S = 20  # far below LINE's 2,000/s, so the deliverer meets 429s
@@ -63,7 +63,8 @@ def _clear_outbox(sessions: sessionmaker[Session]) -> None:
 def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) -> int:
     """The outbox as earlier ticks would have left it: everything planned before `until`,
     already sent. Placeholders (no message composed): a steady-state tick only skips them."""
-    from storage.reminders import plan_notifications
+    from bot.scheduler import outbox_row
+    from reminders.planner import plan_notifications
 
     _clear_outbox(sessions)
     lookback = getattr(importlib.import_module("bot.scheduler"), "LOOKBACK", timedelta(days=8))
@@ -71,21 +72,10 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
         planned = plan_notifications(s, now=now, tz=TOKYO, start=until - lookback, end=until)
         rows = [
             {
-                "dedupe_key": p.dedupe_key,
-                "recipient": p.recipient,
-                "platform": p.platform,
-                "address": p.address,
-                "kind": p.kind,
-                "item_key": p.item_key,
-                "agreement_key": p.agreement_key,
-                "subject": p.subject[:300],
-                "payload": {},
+                **outbox_row(p, {}, now=p.send_at),
                 "status": "sent",
                 "attempts": 1,
-                "send_at": p.send_at,
-                "next_attempt_at": p.send_at,
                 "sent_at": p.send_at,
-                "created_at": p.send_at,
             }
             for p in {p.dedupe_key: p for p in planned}.values()
         ]
@@ -103,13 +93,14 @@ def _forget_new(sessions: sessionmaker[Session], until: datetime) -> None:
 
 
 def senders(stub_url: str) -> dict[str, Any]:
-    from bot.line import line_api
-    from bot.senders import LineSender, LocalSender, SlackSender
+    from bot.senders import LineSender, LocalSender, SlackSender, line_api
     from bot.slack import slack_client
 
     return {
         "line": LineSender(line_api(stub_url, "bench-line-access-token")),
-        "slack": SlackSender(slack_client(f"{stub_url}/api/", "xoxb-bench")),
+        "slack": SlackSender(
+            slack_client(f"{stub_url}/api/", "xoxb-bench"), public_base_url=stub_url
+        ),
         "local": LocalSender(),
     }
 
@@ -232,7 +223,7 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
     # A business morning without the weekly digest: Tuesday's 09:00 tick.
     tuesday = (monday + timedelta(days=1)).replace(hour=9, minute=0)
     try:
-        reminders = importlib.import_module("storage.reminders")
+        reminders = importlib.import_module("reminders.planner")
         with sessions["full"]() as s:
             t0 = time.perf_counter()
             planned = reminders.plan_notifications(

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask, Response, jsonify
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from bot import log_format
 from bot.charts_web import charts_blueprint
+from bot.cli import register_cli
 from bot.inbound import Inbound
-from bot.line import line_api, line_blueprint
+from bot.line import line_blueprint
+from bot.renkei import Renkei
+from bot.senders import line_api
 from bot.slack import slack_blueprint, slack_client
 from bot.web import init_web
 from config import Settings, load_settings
@@ -26,18 +27,6 @@ from storage.db import make_engine, make_session_factory, ping
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # webhooks are small; anything bigger is refused with 413
-
-
-@dataclass(frozen=True)
-class Renkei:
-    """What the app holds, reachable from views and CLI commands as `current_renkei()`."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    clock: Callable[[], datetime]
-    inbound: Inbound
-    line_replies: Executor  # where LINE answers are sent from (bot.line)
 
 
 def utc_now() -> datetime:
@@ -95,8 +84,6 @@ def create_app(
     app.register_blueprint(charts_blueprint(sessions))  # digest charts for LINE image messages
     init_web(app, settings)  # the secretariat's web: pages, exports, calendar feeds
     _register_routes(app, engine)
-    from bot.cli import register_cli  # the CLI needs the app, not the other way round
-
     register_cli(app)
     return app
 

@@ -1,32 +1,17 @@
-"""Digest charts for LINE: LINE fetches an image message's picture over HTTPS, so the web app
-serves each chart at an unguessable URL under PUBLIC_BASE_URL (the token is the only key)."""
+"""Digest charts for LINE and Slack: both fetch an image's picture over HTTPS, so the web app
+serves each chart at an unguessable URL under PUBLIC_BASE_URL (the token is the only key),
+drawn here on first fetch: the clock never draws (bot.chart_links)."""
 
 from __future__ import annotations
-
-import re
-import secrets
-from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, abort
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chart import render_spec
+from bot.chart_links import TOKEN
 from storage.db import read_only, transaction
 from storage.models import ChartImage
-
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-
-def chart_url(public_base_url: str, token: str) -> str:
-    return f"{public_base_url.rstrip('/')}/charts/{token}.png"
-
-
-def new_chart(spec: dict[str, Any], *, alt: str, now: datetime) -> dict[str, Any]:
-    """A chart row to insert: the picture is drawn on first use (`chart_png`)."""
-    token = secrets.token_urlsafe(32)  # 256 bits: not guessable, not enumerable
-    return {"token": token, "png": None, "spec": spec, "alt": alt[:300], "created_at": now}
 
 
 def chart_png(sessions: sessionmaker[Session], token: str) -> bytes | None:

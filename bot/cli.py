@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -11,8 +10,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from bot.cli_handover import handover_command
@@ -20,7 +19,7 @@ from bot.cli_line import line_commands
 from bot.cli_people import register as register_people_commands
 from bot.cli_scheduler import register as register_scheduler_commands
 from bot.cli_web import login_link_command
-from config import SettingsError
+from bot.renkei import current_renkei as renkei
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming
 from storage.agreement_file import AgreementFileError, parse_agreement_file
@@ -30,12 +29,7 @@ from storage.importer import import_agreements
 from storage.models import Agreement, Contact
 
 if TYPE_CHECKING:
-    from bot.app import Renkei
     from bot.inbound import Inbound
-
-
-def renkei() -> Renkei:
-    return current_app.extensions["renkei"]  # type: ignore[no-any-return]
 
 
 def register_cli(app: Flask) -> None:
@@ -173,28 +167,7 @@ def _parse_at(value: str, tz: ZoneInfo) -> datetime:
 @click.command(help="Run the scheduler process (the Procfile's clock:).")
 @with_appcontext
 def clock() -> None:
-    from bot.cli_scheduler import run_clock
+    from bot.clock_main import run_clock
 
-    run_clock(renkei())
-
-
-def _create_app() -> Flask:
-    from bot.app import create_app
-
-    return create_app()
-
-
-def main() -> None:
-    if sys.argv[1:2] != ["clock"]:
-        # Commands print their own results; only the long-running clock wants the INFO log.
-        logging.basicConfig(level=logging.WARNING)
-    group = FlaskGroup(
-        create_app=_create_app,
-        add_version_option=False,
-        help="Renkei: the chat bot that keeps 包括連携協定 alive.",
-    )
-    try:
-        group.main(prog_name="renkei")
-    except SettingsError as exc:
-        click.echo(f"renkei: {exc}", err=True)
-        raise SystemExit(2) from None
+    r = renkei()
+    run_clock(r.settings, r.engine, r.sessions, clock=r.clock)

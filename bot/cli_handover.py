@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from bot.renkei import current_renkei
 from handlers.handover_doc import as_markdown, as_text, handover_sections
 from storage.models import Agreement
 
@@ -24,7 +24,7 @@ from storage.models import Agreement
 )
 @with_appcontext
 def handover_command(agreement_key: str, fmt: str, output: Path | None) -> None:
-    r = current_app.extensions["renkei"]
+    r = current_renkei()
     today = r.clock().astimezone(r.settings.tz).date()
     with r.sessions() as session:
         agreement = session.scalar(select(Agreement).where(Agreement.key == agreement_key))

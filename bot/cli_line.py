@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from linebot.v3.messaging import ApiClient, ApiException, Configuration, MessagingApiBlob
 
-from bot.line import line_api
 from bot.line_rich_menu import draw_rich_menu, install_rich_menu
+from bot.renkei import current_renkei
+from bot.senders import line_api
 
 line_commands = AppGroup("line", help="LINE channel set-up.")
 
@@ -31,7 +31,7 @@ def data_endpoint(api_endpoint: str) -> str:
     help="Also write the menu's picture to this PNG file.",
 )
 def rich_menu(save: Path | None) -> None:
-    settings = current_app.extensions["renkei"].settings
+    settings = current_renkei().settings
     if not settings.line_enabled:
         raise click.ClickException(
             "LINE is off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN first"

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.renkei import current_renkei as _renkei
 from storage.db import transaction
 from storage.models import (
     Agreement,
@@ -22,15 +21,8 @@ from storage.models import (
     Organization,
 )
 
-if TYPE_CHECKING:
-    from bot.app import Renkei
-
 FORGOTTEN_NAME = "退職者"
 ROLE_NAMES = {"primary": "主担当", "secondary": "副担当"}
-
-
-def _renkei() -> Renkei:
-    return current_app.extensions["renkei"]  # type: ignore[no-any-return]
 
 
 def register(app: Flask) -> None:

@@ -2,76 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
+from bot.renkei import current_renkei as _renkei
+from reminders.planner import Planned, plan_notifications
 from storage.db import transaction
 from storage.outbox import list_rows, retry
-from storage.reminders import Planned, plan_notifications
 
 if TYPE_CHECKING:
-    from bot.app import Renkei
-    from bot.senders import Sender
+    pass
 
 LINE_MESSAGES_PER_PUSH = 5
-
-
-def _renkei() -> Renkei:
-    return current_app.extensions["renkei"]  # type: ignore[no-any-return]
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(reminders)
     app.cli.add_command(outbox)
-
-
-def senders_from(r: Renkei) -> dict[str, Sender]:
-    """A sender per configured platform; the local log is always there."""
-    from bot.line import line_api
-    from bot.senders import LineSender, LocalSender, SlackSender, slack_sender_client
-
-    s = r.settings
-    senders: dict[str, Sender] = {"local": LocalSender()}
-    if s.line_enabled:
-        api = line_api(s.line_api_endpoint, s.line_channel_access_token)
-        senders["line"] = LineSender(api, public_base_url=s.public_base_url)
-    if s.slack_enabled:
-        senders["slack"] = SlackSender(slack_sender_client(s.slack_api_url, s.slack_bot_token))
-    return senders
-
-
-def run_clock(r: Renkei) -> None:
-    """The `clock:` process: blocks until Ctrl-C or SIGTERM, then hands the guard back."""
-    from bot.clock import ClockWorker, build_scheduler, holder_id
-    from storage.lease import make_guard
-
-    guard = make_guard(r.engine, r.sessions, holder=holder_id())
-    worker = ClockWorker(
-        sessions=r.sessions, guard=guard, senders=senders_from(r), tz=r.settings.tz, clock=r.clock
-    )
-    scheduler = build_scheduler(r.engine, timezone=r.settings.timezone, worker=worker)
-    # honcho and process managers stop the clock with SIGTERM: make it a clean stop too.
-    with contextlib.suppress(ValueError):  # not the main thread (tests): leave signals alone
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo("clock started; Ctrl-C to stop", err=True)
-    try:
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):  # Ctrl-C is a normal stop
-            scheduler.start()
-    finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=True)  # a send in progress is finished and recorded
-        worker.stop()  # a standby clock takes over at once instead of after the lease
-        click.echo("clock stopped", err=True)
 
 
 reminders = AppGroup("reminders", help="What the scheduler sends.")

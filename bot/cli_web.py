@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from bot.renkei import current_renkei
 from storage.db import transaction
 from storage.models import Contact
 from storage.web_access import LOGIN_LINK_TTL, issue_login_link, safe_next
@@ -17,7 +17,7 @@ from storage.web_access import LOGIN_LINK_TTL, issue_login_link, safe_next
 @click.option("--next", "next_path", default="/", help="Where to land after signing in (a path).")
 @with_appcontext
 def login_link_command(contact_key: str, next_path: str) -> None:
-    r = current_app.extensions["renkei"]
+    r = current_renkei()
     if safe_next(next_path) != next_path:
         raise click.ClickException(
             f"--next must be a path of this site, like /agreements/KEY: {next_path!r}"

@@ -11,17 +11,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from linebot.v3.messaging import ApiException
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from bot.senders import Sender
-from handlers.messages import Reply
-
-if TYPE_CHECKING:
-    from bot.scheduler import Batch
+from bot.senders import Notice, Sender
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -34,6 +30,19 @@ SLACK_TRANSIENT = {
     "service_unavailable",
     "request_timeout",
 }
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One push: the outbox rows of one address packed together, sent under one key."""
+
+    key: str  # also LINE's X-Line-Retry-Key
+    platform: str
+    address: str
+    attempt: int
+    since: datetime  # when the earliest row was due: where an in-doubt check looks from
+    notices: tuple[Notice, ...]
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -55,19 +64,10 @@ def attempt_send(sender: Sender | None, batch: Batch) -> Outcome:
     if sender is None:
         return Outcome(sent=False, error=f"no sender for {batch.platform} (is it configured?)")
     try:
-        already = getattr(sender, "already_sent", None)
-        if (
-            batch.attempt > 1
-            and already is not None
-            and already(batch.address, batch.key, since=batch.since)
-        ):
+        if batch.attempt > 1 and sender.already_sent(batch.address, batch.key, since=batch.since):
             log.info("push %s was delivered before its result was recorded", batch.key)
             return SENT
-        send_many = getattr(sender, "send_many", None)
-        if send_many is not None:
-            send_many(batch.address, batch.notices, retry_key=batch.key)
-        else:  # a plain Sender: one message, the notifications one after another
-            sender.send(batch.address, _joined(batch), retry_key=batch.key)
+        sender.send_many(batch.address, batch.notices, retry_key=batch.key)
         return SENT
     except Exception as exc:  # every failure is classified and recorded, none is dropped
         return classify(exc)
@@ -77,8 +77,6 @@ def classify(exc: Exception) -> Outcome:
     if isinstance(exc, ApiException):
         status = int(exc.status or 0)
         text = f"LINE {status} {exc.reason or ''}: {_short(exc.body)}"
-        if status == 409:  # the retry key was accepted before: already shown
-            return SENT
         transient = status in (0, 429) or status >= 500
         return Outcome(False, transient, text, _retry_after(exc.headers))
     if isinstance(exc, SlackApiError):
@@ -118,10 +116,3 @@ def _retry_after(headers: Any) -> timedelta | None:
 def _short(body: Any) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     return text[:300]
-
-
-def _joined(batch: Batch) -> Reply:
-    replies = [n.reply for n in batch.notices]
-    if len(replies) == 1:
-        return replies[0]
-    return Reply("\n\n".join(r.as_text() for r in replies))

@@ -19,15 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chart import chart_spec
-from bot.charts_web import new_chart
+from bot.chart_links import new_chart
 from handlers.commands.due import KIND_LABELS
 from handlers.text import bar, fmt_date, fmt_datetime, fmt_number, short_title
+from reminders.items import running_on
 from storage.due import DueItem, agreements_of, due_for_agreements
 from storage.fiscal import fiscal_year
 from storage.kpi_progress import Progress, progress_for
 from storage.models import Activity, Agreement, AgreementContact, ChatIdentity, Contact, Kpi
 from storage.progress import term_summary
-from storage.reminder_items import running_on
 
 MAX_LINES = 6  # per section of a card; the rest is counted
 CardRows = tuple[str, list[tuple[str, str]]]
@@ -276,7 +276,7 @@ def _chart(
     cache: DigestCache,
 ) -> tuple[str | None, str]:
     """One chart per picture, shared by everyone who gets the same one; drawn when first
-    shown (bot.charts_web.chart_png), so planning Monday's digests draws nothing."""
+    shown (bot.charts_web.chart_png, in the web process), so planning Monday's digests draws nothing."""
     progress = _progress(session, agreements, today, cache)
     alt = "KPI達成率：" + "、".join(
         f"{p.kpi.name} {p.ratio:.0%}" for p in progress if p.ratio is not None

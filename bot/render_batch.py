@@ -91,13 +91,13 @@ def _bubble(reply: Reply) -> dict[str, Any]:
     return bubble
 
 
-def _blocks(reply: Reply, file_id: str | None) -> list[dict[str, Any]]:
+def _blocks(reply: Reply, image_url: str | None) -> list[dict[str, Any]]:
     blocks = to_blocks(reply)
-    if file_id is not None:
+    if image_url is not None:
         blocks.append(
             {
                 "type": "image",
-                "slack_file": {"id": file_id},
+                "image_url": image_url,  # the chart's page under PUBLIC_BASE_URL, as for LINE
                 "alt_text": (reply.image_alt or "グラフ")[:2000],
             }
         )
@@ -109,12 +109,12 @@ def slack_cost(reply: Reply, image: bool) -> int:
     return len(_blocks(reply, "F" if image else None)) + 1
 
 
-def to_slack_batch(replies: list[Reply], file_ids: list[str | None]) -> dict[str, Any]:
+def to_slack_batch(replies: list[Reply], image_urls: list[str | None]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
-    for i, (reply, file_id) in enumerate(zip(replies, file_ids, strict=True)):
+    for i, (reply, image_url) in enumerate(zip(replies, image_urls, strict=True)):
         if i:
             blocks.append({"type": "divider"})
-        blocks += _blocks(reply, file_id)
+        blocks += _blocks(reply, image_url)
     head = f"お知らせ{len(replies)}件：" if len(replies) > 1 else ""
     text = head + " / ".join(r.text.split("\n", 1)[0] for r in replies)
     return {"text": text[:SECTION_LIMIT], "blocks": blocks[:MAX_BLOCKS]}

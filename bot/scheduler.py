@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.charts_web import chart_png
-from bot.delivery import Outcome, attempt_send
+from bot.delivery import Batch, Outcome, attempt_send
 from bot.digest import (
     DigestCache,
     agreement_digest,
@@ -27,7 +26,10 @@ from bot.digest import (
 from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
-from storage.business_days import in_office_hours
+from reminders.business_days import in_office_hours
+from reminders.keys import ItemKey
+from reminders.planner import Planned, plan_notifications
+from reminders.state import unwanted
 from storage.clock_status import record_plan
 from storage.db import read_only, transaction
 from storage.events import KEEP_EVENTS, purge_events
@@ -45,8 +47,6 @@ from storage.outbox import (
     mark_sent,
 )
 from storage.plan_mark import mark_planned, planned_until
-from storage.reminder_state import parse_item_key, unwanted
-from storage.reminders import Planned, plan_notifications
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,12 @@ def due_now(planned: Sequence[Planned], now: datetime) -> list[Planned]:
 def _row(
     session: Session, p: Planned, *, now: datetime, tz: ZoneInfo, cache: DigestCache
 ) -> dict[str, Any]:
+    return outbox_row(p, compose(session, p, now=now, tz=tz, cache=cache), now=now)
+
+
+def outbox_row(p: Planned, payload: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The outbox row of a planned notification, pending (the benchmark builds its history
+    with this too)."""
     return {
         "dedupe_key": p.dedupe_key,
         "recipient": p.recipient,
@@ -180,7 +186,7 @@ def _row(
         "item_key": p.item_key,
         "agreement_key": p.agreement_key,
         "subject": p.subject[:300],
-        "payload": compose(session, p, now=now, tz=tz, cache=cache),
+        "payload": payload,
         "status": "pending",
         "attempts": 0,
         "send_at": p.send_at,
@@ -204,7 +210,7 @@ def compose(
         assert contact is not None
         return person_digest(session, contact, subject=p.subject, now=now, tz=tz, cache=cache)
     items = list(p.detail)
-    ref = parse_item_key(p.item_key)
+    ref = ItemKey.parse(p.item_key)
     if p.kind == "review" and ref is not None and ref.day is not None:
         agreement = session.get(Agreement, ref.id)
         if agreement is not None:
@@ -230,17 +236,6 @@ class DeliveryStats:
     failed: int = 0  # rows given up on (`renkei outbox list --failed`)
     cancelled: int = 0  # rows whose item was settled before they went out
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Batch:
-    key: str  # also LINE's X-Line-Retry-Key
-    platform: str
-    address: str
-    attempt: int
-    since: datetime  # when the earliest row was due: where an in-doubt check looks from
-    notices: tuple[Notice, ...]
-    rows: int
 
 
 def deliver(
@@ -269,8 +264,6 @@ def deliver(
         stats.cancelled = len(settled)
         batches = _batches(session, [r for r in rows if r.id not in settled])
     for batch in batches:
-        if batch.platform == "slack":  # Slack gets the picture uploaded: drawn now if new
-            batch = _with_charts(sessions, batch)
         outcome = attempt_send(senders.get(batch.platform), batch)
         with transaction(sessions) as session:
             _record(session, batch, outcome, token=token, now=now, stats=stats)
@@ -337,16 +330,6 @@ def _cost(platform: str, rows: list[Outbox]) -> int:
     if platform == "slack":
         return sum(slack_cost(reply, image) for reply, image in zip(replies, images, strict=True))
     return len(rows)
-
-
-def _with_charts(sessions: sessionmaker[Session], batch: Batch) -> Batch:
-    notices = tuple(
-        replace(n, reply=replace(n.reply, image_png=chart_png(sessions, n.image_token)))
-        if n.image_token
-        else n
-        for n in batch.notices
-    )
-    return replace(batch, notices=notices)
 
 
 def reply_of(data: dict[str, Any]) -> Reply:

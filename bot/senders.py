@@ -15,11 +15,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from linebot.v3.messaging import ApiException, MessagingApi, PushMessageRequest
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    PushMessageRequest,
+)
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.charts_web import chart_url
+from bot.chart_links import chart_url
 from bot.render_batch import to_line_batch, to_slack_batch
 from bot.render_line import MAX_MESSAGES, to_line_messages
 from bot.render_slack import to_slack_message
@@ -40,13 +46,20 @@ class Notice:
 
 
 class Sender(Protocol):
+    """What the deliverer needs of a platform; every sender has all three."""
+
     def send(self, recipient: str, message: Reply, *, retry_key: str | None = None) -> None:
         """Deliver or raise; `retry_key` makes a repeated send of the same message harmless."""
 
-
-class BatchSender(Sender, Protocol):
     def send_many(self, recipient: str, notices: Sequence[Notice], *, retry_key: str) -> None:
         """Deliver several notifications as one push or message, or raise."""
+
+    def already_sent(self, recipient: str, retry_key: str, *, since: datetime) -> bool:
+        """Whether a send under `retry_key` is already shown (checked before a retry)."""
+
+
+def line_api(endpoint: str, access_token: str) -> MessagingApi:
+    return MessagingApi(ApiClient(Configuration(host=endpoint, access_token=access_token)))
 
 
 class LineSender:
@@ -74,57 +87,53 @@ class LineSender:
                 _request_timeout=self.timeout,
             )
         except ApiException as exc:
+            # The one place LINE's 409 is read: the retry key was accepted before.
             if exc.status == 409 and retry_key:
                 log.info("LINE push %s was accepted before: not shown again", retry_key)
                 return
             raise
 
+    def already_sent(self, recipient: str, retry_key: str, *, since: datetime) -> bool:
+        """LINE itself refuses a repeated retry key (409, above): the push is sent again."""
+        return False
+
 
 class SlackSender:
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
+    def __init__(self, client: WebClient, *, public_base_url: str = "") -> None:
+        self.client, self.public_base_url = client, public_base_url
 
     def send(self, recipient: str, message: Reply, *, retry_key: str | None = None) -> None:
         self.client.chat_postMessage(channel=recipient, **to_slack_message(message))
 
     def send_many(self, recipient: str, notices: Sequence[Notice], *, retry_key: str) -> None:
-        files = [self._upload(n.reply) if n.reply.image_png else None for n in notices]
+        # The chart is an image block at the URL LINE fetches too: Slack fetches it from the
+        # web process, which draws it then; the clock uploads and draws nothing.
+        urls = [
+            chart_url(self.public_base_url, n.image_token) if n.image_token else None
+            for n in notices
+        ]
         replies = [n.reply for n in notices]
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": retry_key}}
         try:
             self.client.chat_postMessage(
-                channel=recipient,
-                metadata=metadata,
-                **to_slack_batch(replies, [f[0] if f else None for f in files]),
+                channel=recipient, metadata=metadata, **to_slack_batch(replies, urls)
             )
         except SlackApiError as exc:
-            # A file Slack has not finished processing makes its image block invalid; the
-            # message is refused whole (nothing shown), so it goes again with links instead.
-            if exc.response.get("error") != "invalid_blocks" or not any(files):
+            # An image Slack could not fetch makes the message refused whole (nothing shown):
+            # it goes again with links instead.
+            if exc.response.get("error") != "invalid_blocks" or not any(urls):
                 raise
             log.warning("Slack refused the chart image block; sending a link instead")
             linked = [
                 # A bare address: Slack links it; markup would be escaped (render_slack).
-                replace(r, items=(*r.items, f"グラフ（{r.image_alt or 'KPI'}）：{f[1]}"))
-                if f
-                else r
-                for r, f in zip(replies, files, strict=True)
+                replace(r, items=(*r.items, f"グラフ（{r.image_alt or 'KPI'}）：{u}")) if u else r
+                for r, u in zip(replies, urls, strict=True)
             ]
             self.client.chat_postMessage(
                 channel=recipient,
                 metadata=metadata,
                 **to_slack_batch(linked, [None] * len(linked)),
             )
-
-    def _upload(self, reply: Reply) -> tuple[str, str]:
-        """Upload the chart (files upload v2) without sharing it: the message shows it.
-        Returns the file's id and permalink."""
-        assert reply.image_png is not None
-        done = self.client.files_upload_v2(
-            file=reply.image_png, filename="kpi.png", title=reply.image_alt or "KPI"
-        )
-        file = done.get("file") or (done.get("files") or [{}])[0]
-        return str(file["id"]), str(file.get("permalink", ""))
 
     def already_sent(self, recipient: str, retry_key: str, *, since: datetime) -> bool:
         """Whether a message with this key is already in the conversation (a send whose answer
@@ -167,6 +176,9 @@ class LocalSender:
     def send_many(self, recipient: str, notices: Sequence[Notice], *, retry_key: str) -> None:
         for notice in notices:
             self.send(recipient, notice.reply, retry_key=retry_key)
+
+    def already_sent(self, recipient: str, retry_key: str, *, since: datetime) -> bool:
+        return False  # a log line: sending it again is harmless
 
 
 def slack_sender_client(api_url: str, token: str, *, timeout: float = SEND_TIMEOUT) -> WebClient:

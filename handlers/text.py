@@ -8,7 +8,7 @@ from datetime import date
 
 import jpholiday
 
-from storage.business_days import YEAR_END_CLOSED
+from reminders.business_days import YEAR_END_CLOSED
 from storage.ja_format import WEEKDAYS, fmt_date, fmt_datetime, short_title
 
 __all__ = [

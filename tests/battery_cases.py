@@ -673,6 +673,19 @@ def _cases() -> list[tuple[str, str, tuple[str, ...] | str, Check]]:
         ("tanaka", L, ("KPI入力したい"), said("KPI一覧")),
         ("tanaka", L, ("12/15 14時から打ち合わせ入れて", "いいえ"), said("何も変更していません")),
         ("tanaka", L, ("会議を15:30に変更", "1"), did(meeting_at("第8回", "2026-12-10T15:30"))),
+        ("suzuki", L, ("参加者85人でした", "はい"), did(activity("活動報告", 85))),
+        (
+            "tanaka",
+            L,
+            ("担当かわります。後任は鈴木です", "はい", "1"),
+            did(
+                lambda s: any(
+                    t.owner is not None and t.owner.name.startswith("鈴木")
+                    for t in s.scalars(select(ActionItem))
+                    if "実施報告書" in t.title
+                )
+            ),
+        ),
         ("tanaka", L, ("活動 防災訓練おわりました", "今日"), did(activity("防災訓練", on=TODAY))),
         (
             "tanaka",

@@ -361,7 +361,8 @@ class Platforms:
                 timeout=CLIENT_TIMEOUT,
             ),
             "slack": SlackSender(
-                slack_sender_client(self.slack.api_url, "xoxb-test", timeout=CLIENT_TIMEOUT)
+                slack_sender_client(self.slack.api_url, "xoxb-test", timeout=CLIENT_TIMEOUT),
+                public_base_url="https://renkei.example.jp",
             ),
             "local": self.local,
         }

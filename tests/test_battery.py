@@ -8,7 +8,7 @@ passes although listed in KNOWN_FAILING fails the test too: the list must stay h
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from config.demo import DEMO_FILE, render_demo
 from handlers.messages import Incoming, Reply
@@ -34,8 +34,14 @@ def fresh(app: Flask) -> None:
     r = app.extensions["renkei"]
     data = parse_agreement_file(render_demo(DEMO_FILE.read_text(encoding="utf-8"), today=TODAY))
     with transaction(r.sessions) as s:
-        for table in reversed(Base.metadata.sorted_tables):
-            s.execute(delete(table))
+        if s.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            s.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                s.execute(delete(table))
+            if s.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")):
+                s.execute(text("DELETE FROM sqlite_sequence"))  # numbers start at 1 again
     with transaction(r.sessions) as s:
         import_agreements(s, data, tz=TOKYO, now=NOW)
     with transaction(r.sessions) as s:
@@ -59,8 +65,8 @@ def replay(app: Flask, case: Case) -> str | None:
     with r.sessions() as s:
         before = row_counts(s, tables)
     reply: Reply | None = None
-    for text in case.says:
-        reply = r.inbound.handle(Incoming(case.platform, user_id(case.platform, case.who), text))
+    for said in case.says:
+        reply = r.inbound.handle(Incoming(case.platform, user_id(case.platform, case.who), said))
     if reply is None:
         return "no reply"
     shown = reply.as_text()

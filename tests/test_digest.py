@@ -101,7 +101,14 @@ def test_agreement_digest_goes_to_the_channel_and_the_group_with_the_chart(
     [channel] = [p for p in platforms.slack.posted if p["channel"] == platforms.channel]
     assert channel["text"].startswith("お知らせ") or "週次ダイジェスト" in channel["text"]
     [image] = [b for b in channel["blocks"] if b["type"] == "image"]
-    assert platforms.slack.files[image["slack_file"]["id"]].startswith(b"\x89PNG")
+    # the URL LINE fetches too: the web process draws the chart on the first fetch
+    assert image["image_url"].startswith("https://renkei.example.jp/charts/")
+    with r.sessions() as s:
+        assert s.scalars(select(ChartImage.png)).all() and not any(
+            s.scalars(select(ChartImage.png))
+        )
+    fetched = app.test_client().get(image["image_url"].removeprefix("https://renkei.example.jp"))
+    assert fetched.status_code == 200 and fetched.data.startswith(b"\x89PNG")
     [group] = [p for p in platforms.line.accepted.values() if p["to"] == platforms.group]
     assert group["messages"][0]["text"].startswith("【週次ダイジェスト】みなと市と株式会社アクメ")
     assert group["messages"][-1]["type"] == "image"
@@ -139,7 +146,7 @@ def test_a_chart_slack_cannot_show_yet_becomes_a_link(app: Flask, platforms: Pla
     stats = deliver(r.sessions, platforms.senders(), now=MONDAY, tz=TOKYO)
     assert stats.failed == 0 and stats.retried == 0
     texts = [b["text"]["text"] for p in platforms.slack.posted for b in p["blocks"] if "text" in b]
-    assert any("グラフ（" in t and "）：https://x/F" in t for t in texts)
+    assert any("グラフ（" in t and "）：https://renkei.example.jp/charts/" in t for t in texts)
     shown = platforms.counts()
     assert all(shown[(row.address, row.subject)] == 1 for row in digests(app).values())
 

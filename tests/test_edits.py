@@ -162,7 +162,7 @@ def test_cancel_by_date_and_ask_when_several(demo: Flask) -> None:
     assert meeting(demo, 1).cancelled
     say(demo, "tanaka", "会議 12/21 10:00 打合せ 市役所")
     say(demo, "tanaka", "会議 12/22 10:00 打合せ 市役所")
-    reply = say(demo, "tanaka", "会議 打合せ 中止")
+    reply = say(demo, "tanaka", "会議 中止 打合せ")
     assert "2件あります" in reply.text and len(reply.buttons) == 2
     say(demo, "tanaka", "1")
     states = [m.cancelled for m in rows(demo, Meeting) if m.title == "打合せ"]

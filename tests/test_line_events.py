@@ -28,6 +28,7 @@ SDK_GROUP = "Ca56f94637cc4347f90a25382909b24b9"
 SENT = {"sentMessages": [{"id": "461230966842064897", "quoteToken": "IStG5h1Tz7b"}]}
 MONDAY = datetime(2026, 11, 30, 9, tzinfo=TOKYO)
 NOT_UNDERSTOOD = "わかりませんでした"
+ANSWERED = "「予定」"  # what is not a command gets an example of one
 
 
 def sdk_events(name: str) -> list[dict[str, Any]]:
@@ -98,7 +99,7 @@ def groups(app: Flask) -> dict[str, str | None]:
 # What each event of the SDK's fixtures gets, by index (None: no answer), with the fixtures'
 # user linked to tanaka. v3 cannot model ten of the older v2 shapes: those are skipped.
 V3_ANSWERS: dict[int, str] = {
-    0: NOT_UNDERSTOOD,  # "Hello, world" in 1:1
+    0: ANSWERED,  # "Hello, world" in 1:1: greeted, with an example
     2: NOT_TEXT.text,  # video
     3: NOT_TEXT.text,  # audio
     4: NOT_TEXT.text,  # location
@@ -111,7 +112,7 @@ V3_ANSWERS: dict[int, str] = {
     18: NOT_UNDERSTOOD,
     21: NOT_TEXT.text,  # file
     24: NOT_TEXT.text,  # image
-    25: NOT_UNDERSTOOD,
+    25: ANSWERED,
     26: EDIT_NOT_APPLIED.text,  # messageEdited
 }
 V2_MODELLED = {3, 4, 7, 8, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20, 21, 22, 23}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from handlers.privacy import PRIVATE_NOTE
 from storage.db import transaction
 from storage.identities import create_invite
-from storage.models import Activity, ChatIdentity, Contact, InviteCode
+from storage.models import Activity, Agreement, ChatIdentity, Contact, InviteCode
 from tests.support import (
     RecordingExecutor,
     line_body,
@@ -104,7 +104,10 @@ def test_a_successors_code_is_pushed_never_shown_in_the_group(
     link_account(demo, "line", "tanaka", "Utanaka")
     tie_chat(demo, "line", "Cgroup", "minato-acme")
     stub_line(line_api)
-    post_line(demo.test_client(), in_group("担当変更 山田 太郎 yamada@example.jp", "Utanaka", "r1"))
+    post_line(
+        demo.test_client(),
+        in_group("担当変更 山田 太郎 yamada@example.jp タスク:移す", "Utanaka", "r1"),
+    )
     with demo.extensions["renkei"].sessions() as s:
         code = s.scalar(select(InviteCode.code).order_by(InviteCode.id.desc()))
     assert code is not None
@@ -204,3 +207,29 @@ def test_slack_a_code_typed_in_a_channel_is_voided(
     post_slack(client, slack_event_body({**dm, "text": f"登録 {code}", "ts": "2.1"}, event_id="E4"))
     executor.drain()
     assert count(demo, ChatIdentity) == 0
+
+
+def test_slack_the_same_command_ties_a_channel(
+    demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
+) -> None:
+    link_account(demo, "slack", "tanaka", "Utanaka")
+    stub_slack(slack_api)
+    post_slack(demo.test_client(), mention("このグループを協定に登録", "Utanaka", "Ev5", "C7"))
+    executor.drain()
+    with demo.extensions["renkei"].sessions() as s:
+        tied = s.scalar(select(Agreement.slack_channel).where(Agreement.key == "minato-acme"))
+    assert tied == "C7"
+    [public] = slack_calls(slack_api, "chat.postMessage")
+    assert public["channel"] == "C7" and "slack_channel: C7" in public["text"]
+
+
+def test_e_mail_addresses_in_a_handover_document_stay_out_of_the_group(
+    demo: Flask, line_api: HTTPServer
+) -> None:
+    link_account(demo, "line", "tanaka", "Utanaka")
+    tie_chat(demo, "line", "Cgroup", "minato-acme")  # tanaka's only agreement: not the reason
+    stub_line(line_api)
+    post_line(demo.test_client(), in_group("引継ぎ", "Utanaka", "h1"))
+    assert line_texts(line_api, "reply") == [PRIVATE_NOTE]
+    [pushed] = line_texts(line_api, "push")
+    assert "引継ぎ資料" in pushed and "tanaka@city.minato.example.jp" in pushed

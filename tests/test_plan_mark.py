@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from bot.scheduler import AHEAD, LOOKBACK, due_now, plan
 from config.demo import DEMO_FILE, render_demo
+from reminders.planner import plan_notifications
 from storage.agreement_file import parse_agreement_file
 from storage.db import transaction
 from storage.importer import import_agreements
 from storage.models import ChangeLog, Meeting, Outbox
 from storage.plan_mark import mark_planned, planned_until
-from storage.reminders import plan_notifications
 from tests.conftest import NOW, TODAY, TOKYO
 from tests.support import Clock, say
 

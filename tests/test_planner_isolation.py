@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.clock import build_scheduler, heartbeat
 from bot.scheduler import AHEAD, LOOKBACK, due_now, plan
+from reminders.planner import plan_notifications
 from storage.db import transaction
 from storage.models import Agreement, Meeting, Outbox, ProcessedEvent, ReminderSettings
-from storage.reminders import plan_notifications
 from tests.conftest import NOW, TOKYO
 
 
@@ -54,7 +54,7 @@ def test_a_meeting_in_year_9999_leaves_every_other_reminder_planned(
                 place=None,
             )
         )
-    with caplog.at_level(logging.ERROR, logger="storage.reminders"):
+    with caplog.at_level(logging.ERROR, logger="reminders.planner"):
         plan(r.sessions, now=NOW, tz=TOKYO)
     keys = _outbox_keys(demo)
     # Only the bad agreement's schedules that read the latest meeting are skipped.

@@ -11,8 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from reminders.business_days import business_days_before, decent_moment, is_business_day
+from reminders.planner import Planned, plan_notifications
+from reminders.slots import chase_slots
 from storage.agreement_file import AgreementFileError, parse_agreement_file
-from storage.business_days import business_days_before, decent_moment, is_business_day
 from storage.db import transaction
 from storage.importer import import_agreements
 from storage.models import (
@@ -25,8 +27,6 @@ from storage.models import (
     Meeting,
     Outbox,
 )
-from storage.reminder_slots import chase_slots
-from storage.reminders import Planned, plan_notifications
 from tests.conftest import NOW, TOKYO
 
 FY_START = datetime(2026, 4, 1, tzinfo=TOKYO)

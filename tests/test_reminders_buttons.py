@@ -13,9 +13,9 @@ from bot.scheduler import plan
 from handlers.commands.reminders import NOT_YOURS, acknowledge, snooze
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
+from reminders.planner import plan_notifications
 from storage.db import transaction
 from storage.models import ActionItem, Agreement, Contact, Meeting, Outbox
-from storage.reminders import plan_notifications
 from tests.conftest import NOW, TOKYO
 
 YEAR = (datetime(2026, 11, 1, tzinfo=TOKYO), datetime(2027, 4, 1, tzinfo=TOKYO))

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from bot.clock import ClockWorker, build_scheduler
 from bot.scheduler import LOOKBACK, plan
+from reminders.planner import plan_notifications
 from storage.lease import LEASE_TTL, AdvisoryLockGuard, LeaseGuard
 from storage.models import Outbox
-from storage.reminders import plan_notifications
 from tests.conftest import TODAY, TOKYO
 
 if TYPE_CHECKING:

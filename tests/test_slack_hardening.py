@@ -319,7 +319,8 @@ def test_a_mailto_link_in_reassign_becomes_the_address(
 ) -> None:
     link_slack(demo, "tanaka", "Utanaka")
     expect_post(slack_api)
-    text = "担当変更 山田 太郎 <mailto:yamada@example.jp|yamada@example.jp>"
+    # (タスク:残す answers the handover's question about tanaka's open tasks up front)
+    text = "担当変更 山田 太郎 <mailto:yamada@example.jp|yamada@example.jp> タスク:残す"
     send(demo, executor, dm(text, user="Utanaka"), "EvX2")
     with demo.extensions["renkei"].sessions() as s:
         successor = s.scalars(select(Contact).where(Contact.name.like("山田%"))).one()
@@ -478,7 +479,7 @@ def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
     link_slack(demo, "tanaka", "Utanaka")
     link_slack(demo, "suzuki", "Usuzuki")
     expect_post(slack_api)
-    send(demo, executor, dm("担当変更 <@Usuzuki>", user="Utanaka"), "EvM4")
+    send(demo, executor, dm("担当変更 <@Usuzuki> タスク:移す", user="Utanaka"), "EvM4")
     with demo.extensions["renkei"].sessions() as s:
         primaries = s.scalars(
             select(Contact.key)

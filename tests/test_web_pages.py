@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from bot.web.overview import health_of
 from handlers.agreement_facts import gather
 from storage.db import transaction
 from storage.models import Agreement, ReminderSettings
-from storage.overview import health_of
 from tests.conftest import TODAY, TOKYO
 from tests.support import Clock, say
 from tests.web_support import add_secretariat, signed_in_client

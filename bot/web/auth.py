@@ -7,24 +7,18 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from bot.renkei import current_renkei as renkei
 from storage.db import transaction
 from storage.models import Contact
 from storage.web_access import redeem_login_link
 
-if TYPE_CHECKING:
-    from bot.app import Renkei
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def renkei() -> Renkei:
-    return current_app.extensions["renkei"]  # type: ignore[no-any-return]
 
 
 def csrf_token() -> str:

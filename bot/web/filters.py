@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
+from bot.renkei import current_renkei
 from handlers.commands.log import describe_counts
 from handlers.text import fmt_number
 from storage.ja_format import fmt_date, fmt_datetime, short_title
 
 
 def _tz() -> Any:
-    return current_app.extensions["renkei"].settings.tz
+    return current_renkei().settings.tz
 
 
 def jdate(day: date | None, year: bool = True) -> str:

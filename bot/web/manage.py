@@ -12,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from bot.web import agreement_history as history
 from bot.web.auth import login_required, renkei
 from bot.web.pages import today, visible_agreement, web_context
 from handlers.changes import record_create, record_update
-from storage import agreement_history as history
 from storage import plan_mark
 from storage.agreement_file import ActionItemIn, AgreementIn, ContactIn, KpiIn, MeetingIn, place
 from storage.identities import create_invite

@@ -9,15 +9,15 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from bot.web import agreement_history as history
 from bot.web.auth import login_required, renkei
+from bot.web.overview import OverviewRow, overview_rows
 from bot.web.svg import line_chart
 from handlers.agreement_facts import gather
 from handlers.changes import record_update
 from handlers.context import Context
 from handlers.messages import Incoming
-from storage import agreement_history as history
 from storage.models import Activity, Agreement, Contact
-from storage.overview import OverviewRow, overview_rows
 from storage.web_access import may_edit, may_see, visible_agreements
 
 HEALTH_LABELS = {"good": "良好", "watch": "注意", "dormant": "形骸化の恐れ"}

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy.orm import Session
 
+from bot.web import agreement_history as history
 from handlers.agreement_facts import gather
 from handlers.commands.log import describe_counts
-from storage import agreement_history as history
 from storage.fiscal import fiscal_year, period_label
 from storage.kpi_progress import ratio
 from storage.models import Agreement

@@ -27,8 +27,6 @@ KIND_LABELS = {
 
 
 def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
-    if not _agreement_count(ctx):
-        return Reply(NO_AGREEMENT, private=True)
     show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
     earlier = 0
@@ -44,6 +42,8 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
     note = (
         f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
     )
+    if not items and not _agreement_count(ctx):  # (a successor-to-be sees the handover)
+        return Reply(NO_AGREEMENT, private=True)
     if not items:
         return Reply(f"{span}の予定・期限はありません。{note}", private=True)
     overdue = sum(i.overdue for i in items)

@@ -7,18 +7,17 @@ import re
 from handlers.context import Context
 from handlers.messages import Button, Reply
 from handlers.text import fmt_datetime
-from storage.due import agreements_of
-from storage.reminder_state import (
+from reminders.keys import ItemKey
+from reminders.state import (
     MAX_SNOOZE_DAYS,
     SNOOZE_DAYS,
-    ItemRef,
     acknowledge_item,
     item_agreement,
     item_title,
-    parse_item_key,
     snooze_item,
     snooze_until,
 )
+from storage.due import agreements_of
 
 NOT_YOURS = "そのリマインドは見つからないか、あなたの担当ではありません。"
 _DAYS = re.compile(r"^(\d{1,3})(?:日|days?|d)?$")
@@ -71,8 +70,8 @@ def acknowledge(ctx: Context, args: str) -> Reply:
     return Reply(f"{title}を対応済みにしました。このリマインドは今後送りません（関係者全員分）。")
 
 
-def _item(ctx: Context, text: str) -> tuple[ItemRef | None, str]:
-    ref = parse_item_key(text)
+def _item(ctx: Context, text: str) -> tuple[ItemKey | None, str]:
+    ref = ItemKey.parse(text)
     if ref is None:
         return None, (
             f"「{text[:40]}」はリマインドの番号として読めませんでした。"
@@ -85,7 +84,7 @@ def _item(ctx: Context, text: str) -> tuple[ItemRef | None, str]:
     return ref, ""
 
 
-def _done_button(ref: ItemRef) -> Button:
+def _done_button(ref: ItemKey) -> Button:
     if ref.kind == "action_item":
         return Button("完了", f"完了 {ref.id}")
     return Button("対応済み", f"対応済み {ref.key}")

@@ -59,13 +59,13 @@ def task(ctx: Context, args: str) -> Reply:
     if head.lower() in DONE_WORDS:
         return done(ctx, rest)
     if head.lower() in EDIT_WORDS:
-        return edit(ctx, rest)
+        return _edit(ctx, rest)
     words = args.split()
     # 「タスク 2 期限変更 12/19」「タスク 報告書 期限を2/19に変更」: an edit written naturally
     if any(COMMAND_WORD.match(w) and w.lower() not in DONE_WORDS for w in words) or (
         CHANGE_TAIL.search(args) and split_field(args, FIELDS)[0]
     ):
-        return edit(ctx, args)
+        return _edit(ctx, args)
     if len(words) >= 2 and words[-1].lower() in DONE_WORDS:  # 「タスク 2 完了」
         return done(ctx, " ".join(words[:-1]))
     return _add(ctx, args)
@@ -201,7 +201,7 @@ def done(ctx: Context, args: str) -> Reply:
     return Reply(f"お疲れさまでした。No.{row.id}「{row.title}」を完了にしました。")
 
 
-def edit(ctx: Context, args: str) -> Reply:
+def _edit(ctx: Context, args: str) -> Reply:
     """Change one task's due date, owner or title; the task named by number, title or date."""
     field, ref, value = split_field(args, FIELDS)
     if field is None:  # no field word: an @name is the owner, a date the due date

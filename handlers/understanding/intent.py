@@ -171,9 +171,9 @@ def understand(text: str) -> Intent:
         lemmas & CANCEL_MEETING
         or re.search(r"中止|キャンセル|cancel|なくなり|無くなり|流れ", lowered)
     ):
-        return Intent("meeting_cancel", subject=_subject(ws))
+        return Intent("meeting_cancel", subject=subject_of(ws))
     if meeting and (lemmas & MOVE_MEETING) and not question:
-        return Intent("meeting_move", subject=_subject(ws))
+        return Intent("meeting_move", subject=subject_of(ws))
     if _CANCEL.search(lowered):
         return Intent("cancel")
     if found := _SUCCESSOR.search(text):
@@ -193,15 +193,15 @@ def understand(text: str) -> Intent:
             return Intent("task_new")
     if past and not question:
         if lemmas & DONE_VERBS and not counts:
-            return Intent("done", subject=_subject(ws))
+            return Intent("done", subject=subject_of(ws))
         if counts or lemmas & EVENT_VERBS or lemmas & DONE_VERBS:
-            return Intent("report", subject=_subject(ws), has_counts=bool(counts))
+            return Intent("report", subject=subject_of(ws), has_counts=bool(counts))
     if (
         counts and not question and lemmas & (EVENT_VERBS | EVENT_NOUNS)
     ):  # 「本日 相談会を開催 5名」
-        return Intent("report", subject=_subject(ws), has_counts=True)
+        return Intent("report", subject=subject_of(ws), has_counts=True)
     if re.search(r"(?:done|finished|完了|済み|済|おわり|終わり|終了)$", bare) and not question:
-        return Intent("done", subject=_subject(ws))
+        return Intent("done", subject=subject_of(ws))
     if question or _asks(lowered, lemmas):
         focus = _focus(lowered, lemmas, meeting)
         if focus:
@@ -237,8 +237,8 @@ def _rewrite(text: str) -> str:
         if not lowered.startswith(word):
             continue
         rest = text[len(word) :]
-        if word.isascii() and rest[:1].isascii() and rest[:1].isalnum():
-            return ""  # 「kpis」「logo」: another word
+        if word.isascii() and rest[:1].isascii() and (rest[:1].isalnum() or rest[:1].isspace()):
+            return ""  # 「kpis」「logo」: another word; 「task add …」: the command reads it
         tail = _REQUEST_TAIL.match(rest)
         if tail is None:
             return ""  # nothing was glued on: the command table already reads it
@@ -290,7 +290,7 @@ def _past(ws: tuple[Word, ...], lowered: str) -> bool:
 _NOT_SUBJECT = MEETING | TASK | {"kpi", "件", "こと", "もの", "それ", "これ", "あれ", "方", "の", "今日", "本日", "昨日", "さっき", "先ほど"}  # fmt: skip
 
 
-def _subject(ws: tuple[Word, ...]) -> str:
+def subject_of(ws: tuple[Word, ...]) -> str:
     """The nouns before the first verb: 「防災訓練おわりました」 → 防災訓練."""
     out: list[str] = []
     for w in ws:

@@ -29,6 +29,7 @@ from handlers.understanding.intent import (
     MEETING,
     MOVE_MEETING,
     Intent,
+    subject_of,
     understand,
 )
 from storage.due import agreements_of
@@ -85,34 +86,48 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     )
 
 
-# What a sentence that begins with a command word may turn out to be, by command.
+# What a message that begins with a command word may turn out to be, by command. The commands
+# read titles, numbers and dates themselves (「完了 報告書」「会議 打合せ 中止」), so only a question,
+# a bare verb (「タスク終わった」) or the word used in a sentence (「会議を15:30に変更」) is taken.
 _OVERRIDABLE = {
-    "task": {"question", "done", "cancel", "task_new"},
-    "meeting": {"question", "meeting_cancel", "meeting_move", "meeting_new", "cancel"},
+    "task": {"question", "done", "cancel"},
+    "meeting": {"question", "cancel"},
     "kpi": {"question"},
     "log": set(),  # 「活動 防災訓練おわりました」 is an activity, as typed
-    "done": {"done", "question"},
+    "done": {"question"},
 }
+_IN_A_SENTENCE = {"meeting_cancel", "meeting_move", "meeting_new", "task_new", "done", "question"}
 _PARTICLE = tuple("をはがのもっ、,。")
+# The canonical edit forms of the contract (「会議 変更 成果報告会 場所 公民館」「会議 中止 打合せ」):
+# an explicit command whose reference may be a title, never a sentence to understand.
+_DONE_WORDS = {"完了", "済み", "done"}
+_EDIT_HEADS = {"変更", "修正", "中止", "edit", "change", "move", "cancel"}
 
 
 def overrides(text: str, command_name: str, args: str) -> bool:
     """A command word was first, but the rest is no argument: 「タスク終わった」「KPIどれくらい？」
-    「会議いつ？」「期限切れてるのある？」「会議を15:30に変更」. Then the message is understood
-    instead of run."""
+    「会議いつ？」「期限切れてるのある？」「会議を15:30に変更」「完了しました」. Then the message is
+    understood instead of run."""
     if not args or AGREEMENT_TOKEN.search(args):
         return False  # 協定:key: an argument for the command itself
+    if command_name in ("task", "meeting") and args.split()[0].lower() in _EDIT_HEADS:
+        return False
+    if command_name == "done" and text.split()[0].lower() in _DONE_WORDS and len(args.split()) == 1:
+        return False  # 「完了 報告書」: the task named by a word of its title
     intent = understand(text)
-    if intent.rewritten and command_name not in ("due", "week", "status", "history"):
-        return True  # 「タスク追加 12/8 会場下見」: the command, without the request word
-    sentence = args.startswith(_PARTICLE)  # 「会議を…」「タスクは…」: the word used in a sentence
-    if any(ch.isdigit() for ch in args) and not sentence:
-        return False  # a number or a date: arguments for the command itself
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
         return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
     if command_name not in _OVERRIDABLE:
         return False
-    return intent.rewritten or intent.kind in _OVERRIDABLE[command_name]
+    if intent.rewritten:
+        return True  # 「タスク追加 12/8 会場下見」: the command, without the request word
+    if args.startswith(_PARTICLE):  # 「会議を…」「タスクは…」: the word used in a sentence
+        return intent.kind in _IN_A_SENTENCE
+    if any(ch.isdigit() for ch in args):
+        return False  # a number or a date: arguments for the command itself
+    if command_name == "done" and intent.kind == "done" and not intent.subject:
+        return True  # 「完了しました」: which one is proposed
+    return intent.kind in _OVERRIDABLE[command_name]
 
 
 def propose(ctx: Context, text: str, command: str, *extra: Button) -> Reply:
@@ -195,7 +210,8 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
             select(Kpi).where(Kpi.agreement_id.in_(agreements_of(ctx.contact.id))).order_by(Kpi.id)
         )
     )
-    subject = intent.subject
+    _, plain = find_counts(rest)  # 「参加者85人でした」: the count is no subject
+    subject = subject_of(words(plain))
     names = [c.label for c in counts if c.label] + ([subject] if subject else [])
     kpi = _kpi_named(kpis, names)
     shown = " ".join(f"{c.label}{fmt_number(c.value)}{c.unit}" for c in counts)
@@ -209,7 +225,7 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
             f"KPI「{kpi.name}」に {value}{kpi.unit}（{fmt_date(day)}の期間）を入力しますか？",
             f"KPI {kpi.key} {value} {day:%Y/%m/%d} 協定:{agreement.key}",
         )
-    title = subject or "活動"
+    title = subject or "活動報告"
     log = " ".join(f"活動 {day:%Y/%m/%d} {title} {shown}".split())
     extra: list[Button] = []
     if kpi is not None and counts:

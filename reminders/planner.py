@@ -1,7 +1,7 @@
 """Every notification the rules would send in a time window: the planner's and the preview's one
 source. Pure computation over the database state: nothing is written.
 
-Rules (defaults in storage.reminder_rules, overridable per agreement):
+Rules (defaults in reminders.rules, overridable per agreement):
 - meeting: 7 days and 1 business day before, to both sides' primary and secondary contacts;
 - kpi_entry: a request when the period ends, 3 days before it is due, on the day, weekly while
   missing; from the first overdue week an escalation to the secondaries and the Slack channel;
@@ -20,17 +20,31 @@ Rules (defaults in storage.reminder_rules, overridable per agreement):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ScalarSelect, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, load_only
 
-from storage.business_days import OFFICE_OPENS, is_business_day
+from reminders.business_days import OFFICE_OPENS, is_business_day
+from reminders.items import (
+    KpiRow,
+    Occurrence,
+    action_item_occurrences,
+    cadence_occurrences,
+    dormancy_occurrences,
+    kpi_occurrences,
+    meeting_occurrences,
+    renewal_occurrences,
+    running_on,
+)
+from reminders.keys import ItemKey, digest_key
+from reminders.rules import ReminderRules, rules_from
+from reminders.world import Person, Role, Window, World
 from storage.ja_format import fmt_date, short_title
 from storage.models import (
     Activity,
@@ -45,18 +59,6 @@ from storage.models import (
     ReminderSettings,
     ReminderState,
 )
-from storage.reminder_items import (
-    KpiRow,
-    Occurrence,
-    action_item_occurrences,
-    cadence_occurrences,
-    dormancy_occurrences,
-    kpi_occurrences,
-    meeting_occurrences,
-    renewal_occurrences,
-    running_on,
-)
-from storage.reminder_rules import ReminderRules, rules_from
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -117,118 +119,6 @@ class Planned:
         }
 
 
-class Role(NamedTuple):
-    """A contact's role on an agreement: plain rows, as the planner reads tens of thousands."""
-
-    contact_id: int
-    organization_id: int
-    role: str
-
-
-class Person(NamedTuple):
-    key: str
-    name: str
-    organization_id: int
-    active: bool
-
-
-@dataclass
-class World:
-    """What the rules need, loaded with a fixed number of queries."""
-
-    tz: ZoneInfo
-    scope: ScalarSelect[int]  # the ids of `agreements`, as a subquery
-    agreements: dict[int, Agreement]
-    rules: dict[int, ReminderRules]
-    roles: dict[int, list[Role]]
-    contacts: dict[int, Person]
-    identities: dict[int, tuple[str, str]]
-    states: dict[str, ReminderState] = field(default_factory=dict)
-    # The window the builders keep moments of (all of them when unset, as the preview wants).
-    start: datetime | None = None
-    end: datetime | None = None
-    # Moments before `recent` were planned by an earlier tick, except those of meetings and
-    # action items written since (`fresh`): a reminder they just missed is still caught up.
-    recent: datetime | None = None
-    whole: frozenset[str] = frozenset()  # snoozed items: a snooze needs the whole schedule
-    fresh: frozenset[str] = frozenset()  # meetings and action items written since `recent`
-    # What could not be planned this run (item or agreement keys): one bad row (a meeting in
-    # year 9999, a broken setting) is skipped and counted, never stops the others.
-    failures: list[str] = field(default_factory=list)
-    _people: dict[tuple[int, str | None], list[int]] = field(default_factory=dict)
-
-    def isolated(self, what: str, build: Callable[[], list[_T]]) -> list[_T]:
-        """`build()`, or nothing when it fails: logged with `what` and counted."""
-        try:
-            return build()
-        except Exception:  # any failure of one item must not stop the others
-            log.exception("planner: could not plan %s; skipped, the others are planned", what)
-            self.failures.append(what)
-            return []
-
-    def ahead(self, field: str) -> timedelta:
-        """The longest lead time of one kind over all agreements, with a week for holidays:
-        items due further out than this have nothing to send yet."""
-        days = [0]
-        for rules in self.rules.values():
-            value = getattr(rules, field)
-            days += list(value) if isinstance(value, tuple) else [value]
-        return timedelta(days=max(days) + 7)
-
-    def behind(self) -> timedelta:
-        """How long after its date a chased item may still be nagged (weekly, to the limit)."""
-        limit = max([r.nag_limit for r in self.rules.values()] or [0])
-        return timedelta(weeks=limit + 2)
-
-    def people(self, agreement_id: int, role: str | None = None) -> list[int]:
-        key = (agreement_id, role)
-        if key not in self._people:  # asked for every item of the agreement: computed once
-            self._people[key] = [
-                r.contact_id
-                for r in self.roles.get(agreement_id, [])
-                if (role is None or r.role == role) and self.contacts[r.contact_id].active
-            ]
-        return self._people[key]
-
-    def _window(self, item_key: str | None) -> tuple[datetime, datetime] | None:
-        """[since, end) of the moments a builder needs; None for all of them (the preview, a
-        snoozed item). Agreement-wide schedules start at the mark; meetings and action items
-        written since it keep the whole look-back."""
-        if self.start is None or self.end is None or (item_key and item_key in self.whole):
-            return None
-        if self.recent is None or (item_key and item_key in self.fresh):
-            return self.start, self.end
-        return max(self.start, self.recent), self.end
-
-    def may_keep(self, item_key: str, first: date, last: date) -> bool:
-        """Whether a schedule whose days span [first, last] can have a moment in the window
-        (checked before its moments are worked out; a business morning is never more than
-        MARGIN from its day)."""
-        window = self._window(item_key)
-        return window is None or (
-            first - MARGIN <= window[1].astimezone(self.tz).date()
-            and last + MARGIN >= window[0].astimezone(self.tz).date()
-        )
-
-    def in_window(self, moments: Iterable[datetime]) -> bool:
-        """Whether any of an agreement-wide schedule's moments is new in the window (a schedule
-        many items share: each item's own snooze is checked by the caller)."""
-        window = self._window(None)
-        return window is None or any(window[0] <= at < window[1] for at in moments)
-
-    def keeps(self, item_key: str, at: datetime) -> bool:
-        """Whether a builder needs the moment `at` of this item: a tick's cost then follows
-        what is due in its window, not every schedule's whole year."""
-        window = self._window(item_key)
-        return window is None or window[0] <= at < window[1]
-
-    def side_of(self, contact_id: int) -> int:
-        return self.contacts[contact_id].organization_id
-
-    def address_of(self, contact_id: int) -> tuple[str, str]:
-        return self.identities.get(contact_id) or ("local", self.contacts[contact_id].key)
-
-
 def plan_notifications(
     session: Session,
     *,
@@ -247,15 +137,16 @@ def plan_notifications(
     moments of meetings and action items written since then, and of snoozed items, are
     worked out (see `World.keeps`)."""
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
-    world = load_world(session, tz=tz, lo=lo, hi=hi)
-    world.start, world.end, world.recent = start, end, recent
-    if failures is not None:
-        failures.extend(world.failures)
-        world.failures = failures
-    world.whole = _snoozed_items(session, start)
-    world.fresh = _written_since(session, recent) if recent is not None else frozenset()
+    window = Window(
+        start=start,
+        end=end,
+        recent=recent,
+        whole=_snoozed_items(session, start),
+        fresh=_written_since(session, recent) if recent is not None else frozenset(),
+    )
+    world = load_world(session, tz=tz, lo=lo, hi=hi, window=window, failures=failures)
     occurrences = _all_occurrences(session, world, lo, hi)
-    occurrences = _apply_states(occurrences, world.states, tz)
+    occurrences = _apply_states(occurrences, _states_of(session, occurrences), tz)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
     # expansion to recipients, which multiplies the rows: a tick's cost follows what is due.
     planned = [
@@ -273,7 +164,7 @@ def _written_since(session: Session, since: datetime) -> frozenset[str]:
     """Meetings and action items added, changed or restored by 取消 since `since` (every chat
     write goes through the change log; an imported file forgets the planner's mark)."""
     return frozenset(
-        f"{table}:{row_id}"
+        ItemKey(table, row_id).key
         for table, row_id, created, undone in session.execute(
             select(ChangeLog.table, ChangeLog.row_id, ChangeLog.created_at, ChangeLog.undone_at)
             .where(ChangeLog.table.in_(("meeting", "action_item")))
@@ -295,7 +186,17 @@ def _snoozed_items(session: Session, start: datetime) -> frozenset[str]:
     )
 
 
-def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
+def load_world(
+    session: Session,
+    *,
+    tz: ZoneInfo,
+    lo: date,
+    hi: date,
+    window: Window | None = None,
+    failures: list[str] | None = None,
+) -> World:
+    """What the rules need, loaded with a fixed number of queries. `failures` receives the keys
+    of what could not be planned (the caller's list, so it sees them)."""
     in_reach = (
         Agreement.starts_on <= hi + REACH,
         or_(Agreement.renew_term_months > 0, Agreement.ends_on >= lo - REACH),
@@ -346,7 +247,7 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         .order_by(ChatIdentity.linked_at, ChatIdentity.id)
     ):
         identities[contact_id] = (platform, external_id)
-    failures: list[str] = []
+    failures = [] if failures is None else failures
     return World(
         tz=tz,
         scope=ids,
@@ -355,6 +256,7 @@ def load_world(session: Session, *, tz: ZoneInfo, lo: date, hi: date) -> World:
         roles=roles,
         contacts=contacts,
         identities=identities,
+        window=window or Window(),
         failures=failures,
     )
 
@@ -413,7 +315,9 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
         )
     }
     # The agreement-wide schedules start where the previous tick's window ended.
-    recent = lo if world.recent is None else max(lo, world.recent.astimezone(tz).date())
+    recent = (
+        lo if world.window.recent is None else max(lo, world.window.recent.astimezone(tz).date())
+    )
     kpis: list[KpiRow] = session.execute(  # type: ignore[assignment] # rows, by attribute
         select(Kpi.id, Kpi.agreement_id, Kpi.name, Kpi.period, Kpi.entry_due_days)
         .where(Kpi.agreement_id.in_(ids))
@@ -457,13 +361,19 @@ def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list
             return dormancy_occurrences(world, agreement, max(d for d in signs if d is not None))
 
         out += world.isolated(f"dormancy:{agreement_id}", dormancy)
-    world.states = {
+    return out
+
+
+def _states_of(session: Session, occurrences: list[Occurrence]) -> dict[str, ReminderState]:
+    """The 対応済み / スヌーズ state of the items reminded of."""
+    return {
         s.item_key: s
         for s in session.scalars(
-            select(ReminderState).where(ReminderState.item_key.in_({o.item_key for o in out}))
+            select(ReminderState).where(
+                ReminderState.item_key.in_({o.item_key for o in occurrences})
+            )
         )
     }
-    return out
 
 
 def _apply_states(
@@ -559,14 +469,14 @@ def _digests(world: World, lo: date, hi: date) -> list[Planned]:
         day = digest_day(monday)
         if day is not None and lo <= day <= hi:
             at = datetime.combine(day, OFFICE_OPENS, tz)
-            if world.keeps(f"digest:{monday:%Y%m%d}", at):
+            if world.keeps(digest_key(monday), at):
                 out += _digests_on(world, monday, at)
         monday += timedelta(weeks=1)
     return out
 
 
 def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
-    item_key = f"digest:{monday:%Y%m%d}"
+    item_key = digest_key(monday)
     stale = at + timedelta(days=4)
     week = f"{fmt_date(monday)}の週"
     out: list[Planned] = []

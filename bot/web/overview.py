@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from reminders.rules import rules_from
 from storage.due import current_term_end, notice_deadline
 from storage.kpi_progress import progress_for
 from storage.models import ActionItem, Activity, Agreement, Kpi, KpiEntry, Meeting, ReminderSettings
-from storage.reminder_rules import rules_from
 
 HEALTH = ("good", "watch", "dormant")  # 良好 / 注意 / 形骸化の恐れ
 

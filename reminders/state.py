@@ -1,64 +1,24 @@
-"""What a reminder is about (`kind:ref`), and the 対応済み / スヌーズ that stop or postpone it.
-
-Item keys name the thing reminded of, never the person: meeting:5, action_item:3,
-kpi_entry:2.20260701 (KPI and period start), renewal:1.20270331 and review:1.20270331
-(agreement and term end), cadence:1.working.20270310, dormancy:1.20261210.
-"""
+"""The 対応済み / スヌーズ that stop or postpone a reminder (its item: `reminders.keys`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.business_days import morning
+from reminders.business_days import morning
+from reminders.keys import ItemKey
 from storage.fiscal import period_label
 from storage.models import ActionItem, Agreement, Kpi, KpiEntry, Meeting, Outbox, ReminderState
 
-ITEM_KINDS = ("meeting", "kpi_entry", "action_item", "renewal", "review", "cadence", "dormancy")
-_KEY = re.compile(r"^(?P<kind>[a-z_]+):(?P<id>\d{1,12})(?P<rest>(?:\.[a-z0-9]+){0,2})$")
 SNOOZE_DAYS = 3
 MAX_SNOOZE_DAYS = 30
 
 
-@dataclass(frozen=True)
-class ItemRef:
-    kind: str
-    id: int  # meeting / action item / KPI / agreement id, by kind
-    rest: tuple[str, ...]
-
-    @property
-    def key(self) -> str:
-        return ":".join((self.kind, ".".join((str(self.id), *self.rest))))
-
-    @property
-    def day(self) -> date | None:
-        """The date part (period start, term end, due date), when the kind has one."""
-        for part in reversed(self.rest):
-            if part.isdigit() and len(part) == 8:
-                return date(int(part[:4]), int(part[4:6]), int(part[6:]))
-        return None
-
-
-def parse_item_key(text: str) -> ItemRef | None:
-    m = _KEY.match(text.strip())
-    if m is None or m.group("kind") not in ITEM_KINDS:
-        return None
-    rest = tuple(p for p in m.group("rest").split(".") if p)
-    ref = ItemRef(m.group("kind"), int(m.group("id")), rest)
-    try:
-        ref.day  # noqa: B018 - a malformed date is a malformed key
-    except ValueError:
-        return None
-    return ref
-
-
-def item_agreement(session: Session, ref: ItemRef) -> Agreement | None:
+def item_agreement(session: Session, ref: ItemKey) -> Agreement | None:
     """The agreement the item belongs to (authorization is checked against it)."""
     owner = {"meeting": Meeting, "action_item": ActionItem, "kpi_entry": Kpi}.get(ref.kind)
     if owner is None:
@@ -67,7 +27,7 @@ def item_agreement(session: Session, ref: ItemRef) -> Agreement | None:
     return None if row is None else session.get(Agreement, row.agreement_id)
 
 
-def item_title(session: Session, ref: ItemRef) -> str:
+def item_title(session: Session, ref: ItemKey) -> str:
     """A short Japanese name of the item, for replies."""
     if ref.kind == "meeting":
         m = session.get(Meeting, ref.id)
@@ -94,7 +54,7 @@ def snooze_until(now: datetime, tz: ZoneInfo, days: int = SNOOZE_DAYS) -> dateti
     return morning(now.astimezone(tz).date() + timedelta(days=days), tz, leading=False)
 
 
-def _state(session: Session, ref: ItemRef) -> ReminderState:
+def _state(session: Session, ref: ItemKey) -> ReminderState:
     state = session.scalar(
         select(ReminderState).where(ReminderState.item_key == ref.key).with_for_update()
     )
@@ -105,7 +65,7 @@ def _state(session: Session, ref: ItemRef) -> ReminderState:
 
 
 def snooze_item(
-    session: Session, ref: ItemRef, *, contact_id: int, now: datetime, until: datetime
+    session: Session, ref: ItemKey, *, contact_id: int, now: datetime, until: datetime
 ) -> None:
     """Postpone every reminder of the item due before `until` to `until` (one notice then)."""
     state = _state(session, ref)
@@ -119,7 +79,7 @@ def snooze_item(
     session.flush()
 
 
-def acknowledge_item(session: Session, ref: ItemRef, *, contact_id: int, now: datetime) -> bool:
+def acknowledge_item(session: Session, ref: ItemKey, *, contact_id: int, now: datetime) -> bool:
     """Stop the item's reminders for everyone; False when it was already acknowledged."""
     state = _state(session, ref)
     if state.acknowledged_at is not None:
@@ -137,7 +97,7 @@ def acknowledge_item(session: Session, ref: ItemRef, *, contact_id: int, now: da
 def unwanted(session: Session, rows: Sequence[Outbox]) -> set[int]:
     """Ids of rows whose item was settled since they were planned: done, entered, cancelled,
     acknowledged, or snoozed past the row's moment. A few queries for any number of rows."""
-    refs = {r.id: parse_item_key(r.item_key) for r in rows if r.kind != "digest"}
+    refs = {r.id: ItemKey.parse(r.item_key) for r in rows if r.kind != "digest"}
     by_kind: dict[str, set[int]] = {}
     for ref in refs.values():
         if ref is not None:

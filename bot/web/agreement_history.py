@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reminders.rules import rules_from
 from storage.fiscal import PERIOD_MONTHS, fiscal_year, period_end
 from storage.kpi_progress import Progress
 from storage.models import (
@@ -30,7 +31,6 @@ from storage.models import (
     Meeting,
     ReminderSettings,
 )
-from storage.reminder_rules import rules_from
 
 
 @dataclass(frozen=True)

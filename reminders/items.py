@@ -1,4 +1,4 @@
-"""One schedule per kind of item: who is reminded of what, and when (see storage.reminders)."""
+"""One schedule per kind of item: who is reminded of what, and when (see reminders.planner)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.business_days import OFFICE_OPENS, business_days_before, morning
+from reminders.business_days import OFFICE_OPENS, business_days_before, morning
+from reminders.keys import ItemKey
+from reminders.slots import Slot, chase_slots, end_of
+from reminders.world import World
 from storage.due import current_term_end, kpi_periods_due, notice_deadline
 from storage.fiscal import months_after, period_end, period_label
 from storage.ja_format import fmt_date, fmt_datetime, short_title
 from storage.models import ActionItem, Agreement, KpiEntry, Meeting
-from storage.reminder_slots import Slot, chase_slots, end_of
-
-if TYPE_CHECKING:
-    from storage.reminders import World
 
 MEETING_KINDS = {"steering": "推進会議", "working": "実務者会議", "other": "会議"}
 WEEK = timedelta(weeks=1)
@@ -65,7 +64,7 @@ def slack_of(agreement: Agreement) -> tuple[str, ...]:
 def meeting_occurrences(world: World, meetings: Iterable[Meeting]) -> list[Occurrence]:
     out = []
     for m in meetings:
-        out += world.isolated(f"meeting:{m.id}", partial(_meeting_occurrences, world, m))
+        out += world.isolated(ItemKey.meeting(m.id).key, partial(_meeting_occurrences, world, m))
     return out
 
 
@@ -94,11 +93,11 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
         if at in seen or at >= m.starts_at:
             continue
         seen.add(at)
-        if not world.keeps(f"meeting:{m.id}", at):
+        if not world.keeps(ItemKey.meeting(m.id).key, at):
             continue
         out.append(
             Occurrence(
-                item_key=f"meeting:{m.id}",
+                item_key=ItemKey.meeting(m.id).key,
                 agreement_id=a.id,
                 tag=tag,
                 at=at,
@@ -214,7 +213,7 @@ def action_item_occurrences(session: Session, world: World, lo: date, hi: date) 
     out = []
     for item in items:
         out += world.isolated(
-            f"action_item:{item.id}", partial(_action_item_occurrences, world, item)
+            ItemKey.action_item(item.id).key, partial(_action_item_occurrences, world, item)
         )
     return out
 
@@ -244,7 +243,7 @@ def _action_item_occurrences(world: World, item: ActionItem) -> list[Occurrence]
     out += _chase(
         world,
         a,
-        f"action_item:{item.id}",
+        ItemKey.action_item(item.id).key,
         slots,
         kind="action_item",
         subject_of={
@@ -289,8 +288,8 @@ def kpi_occurrences(
                 )
                 in_window[schedule] = (slots, world.in_window(slot.at for slot in slots))
             slots, wanted = in_window[schedule]
-            key = f"kpi_entry:{kpi.id}.{first:%Y%m%d}"
-            if wanted or key in world.whole:
+            key = ItemKey.kpi_entry(kpi.id, first).key
+            if wanted or key in world.window.whole:
                 found.append((kpi, a, first, due_on, slots, key))
         return found
 
@@ -382,12 +381,12 @@ def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list
     for end in term_ends(a, lo, hi, reach):
         deadline = notice_deadline(a, end)
         first = min(deadline or end, end) - timedelta(days=reach)
-        if not world.may_keep(f"renewal:{a.id}.{end:%Y%m%d}", first, end) and not (
-            world.whole and f"review:{a.id}.{end:%Y%m%d}" in world.whole
+        if not world.may_keep(ItemKey.renewal(a.id, end).key, first, end) and not (
+            world.window.whole and ItemKey.review(a.id, end).key in world.window.whole
         ):
             continue
         everyone = tuple(world.people(a.id))
-        item_key = f"renewal:{a.id}.{end:%Y%m%d}"
+        item_key = ItemKey.renewal(a.id, end).key
         for tag in sorted(set(rules.renewal_days), reverse=True):
             at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
             if not world.keeps(item_key, at):
@@ -412,7 +411,7 @@ def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list
                     stale_after=end_of(deadline or end, world.tz),
                 )
             )
-        review_key = f"review:{a.id}.{end:%Y%m%d}"
+        review_key = ItemKey.review(a.id, end).key
         review_at = morning(end - timedelta(days=rules.review_days), world.tz, leading=True)
         if not world.keeps(review_key, review_at):
             continue
@@ -455,7 +454,7 @@ def _cadence_occurrences(
         base = latest.get((a.id, kind))
         since = base.astimezone(world.tz).date() if base else a.starts_on
         due_on = months_after(since, months)
-        key = f"cadence:{a.id}.{kind}.{due_on:%Y%m%d}"
+        key = ItemKey.cadence(a.id, kind, due_on).key
         last = due_on + timedelta(weeks=rules.nag_limit + 1)
         if not world.may_keep(key, due_on - timedelta(days=rules.cadence_days), last):
             continue
@@ -493,7 +492,7 @@ def dormancy_occurrences(world: World, a: Agreement, since: date) -> list[Occurr
     """No sign of life (activity, meeting, KPI value) for `dormancy_days`: nudge weekly."""
     rules = world.rules[a.id]
     first = since + timedelta(days=rules.dormancy_days)
-    key = f"dormancy:{a.id}.{since:%Y%m%d}"
+    key = ItemKey.dormancy(a.id, since).key
     if not world.may_keep(key, first, first + timedelta(weeks=rules.nag_limit + 1)):
         return []
     slots = chase_slots(first, (), rules.nag_limit + 1, world.tz, due_leads=False)

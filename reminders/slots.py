@@ -2,7 +2,7 @@
 
 A chased item (KPI value, action item, cadence, dormancy) gets reminders before it is due, on
 the day, then weekly while it is open, until the nag limit; the slot after the limit is the one
-last note to the secondary contact. Moments are business mornings (storage.business_days).
+last note to the secondary contact. Moments are business mornings (reminders.business_days).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.business_days import morning
+from reminders.business_days import morning
 
 PHASES = ("request", "lead", "due", "overdue")
 
