@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.dispatch import respond
@@ -19,6 +19,11 @@ from storage.db import transaction
 from storage.events import claim_event
 
 log = logging.getLogger(__name__)
+
+# Errors of the database itself, not of the data: unreachable, locked, restarting, or its schema
+# not (yet) in place (SQLite calls a missing table an OperationalError, PostgreSQL a
+# ProgrammingError). The platform redelivers; an IntegrityError or DataError would fail again.
+UNAVAILABLE = (OperationalError, InterfaceError, InternalError, ProgrammingError)
 
 Action = Callable[[Session, datetime], "Reply | None"]
 NOT_SAVED_MARK = "システムの問題で処理できませんでした"
@@ -86,7 +91,7 @@ class Inbound:
                     )
                     return None
                 return action(session, now)
-        except (OperationalError, InterfaceError) as exc:
+        except UNAVAILABLE as exc:
             log.error(
                 "database unavailable for %s event %s (%s): asking for a redelivery",
                 platform,
@@ -101,6 +106,6 @@ class Inbound:
         try:
             with self.sessions() as session:
                 session.execute(text("SELECT 1"))
-        except (OperationalError, InterfaceError) as exc:
+        except UNAVAILABLE as exc:
             log.error("database unavailable: asking for a redelivery")
             raise DatabaseUnavailable from exc
