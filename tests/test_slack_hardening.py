@@ -492,12 +492,11 @@ def test_reassign_to_a_mentioned_colleague_picks_the_linked_contact(
     assert not [k for k in keys if "successor" in k]  # no new contact was made up
 
 
-def test_the_database_failing_while_noting_an_edit_asks_slack_to_retry(
+def test_the_database_away_while_noting_an_edit_asks_slack_to_retry(
     demo: Flask, slack_api: HTTPServer, executor: RecordingExecutor
 ) -> None:
-    """A real database failure (the dedupe table gone) inside a listener: 503, nothing posted;
-    Slack's retry, once the database is back, is answered once."""
-    engine = demo.extensions["renkei"].engine
+    """The database unreachable inside a listener: 503, nothing posted; Slack's retry, once
+    the database is back, is answered once."""
     expect_post(slack_api)
     edited = {
         "type": "message",
@@ -509,14 +508,9 @@ def test_the_database_failing_while_noting_an_edit_asks_slack_to_retry(
     }
     body = slack_event_body(edited, event_id="EvX9")
     client = demo.test_client()
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ALTER TABLE processed_event RENAME TO processed_event_away")
-    try:
+    with database_away(demo):  # SQLite only: the file's directory is moved away
         down = post_slack(client, body)
         executor.drain()
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE processed_event_away RENAME TO processed_event")
     assert down.status_code == 503
     assert calls(slack_api, "chat.postMessage") == []
     for n in ("1", "2"):
