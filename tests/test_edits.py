@@ -274,3 +274,11 @@ def test_braces_in_an_edit_with_several_matches_are_just_text(demo: Flask) -> No
     assert reply.buttons[0].text.endswith("件名 {n} {x}")
     say(demo, "tanaka", "2")
     assert [m.title for m in rows(demo, Meeting) if m.place == "市役所"] == ["打合せ", "{n} {x}"]
+
+
+def test_a_year_old_overdue_task_shows_its_year_in_予定(demo: Flask) -> None:
+    say(demo, "tanaka", "タスク 変更 2 期限 2026/3/10")
+    assert task(demo, 2).due_on == date(2026, 3, 10)
+    shown = say(demo, "tanaka", "予定").as_text()
+    assert "⚠期限超過 2026/3/10（火） タスク：防災訓練の実施報告書の提出" in shown
+    assert "12/5（土） タスク：協定書改定案の送付" in shown  # this fiscal year: no year

@@ -101,12 +101,18 @@ def next_meeting(ctx: Context) -> Reply:
         return Reply("予定されている会議はありません。", private=True)
     place = f"（{m.place}）" if m.place else ""
     return Reply(
-        f"次の会議は {fmt_datetime(m.starts_at, ctx.tz)}「{m.title}」{place}です。", private=True
+        f"次の会議は {fmt_datetime(m.starts_at, ctx.tz, today=ctx.today)}「{m.title}」{place}です。",
+        private=True,
     )
 
 
 def describe(item: DueItem, ctx: Context, *, agreement: bool = True) -> str:
-    when = fmt_datetime(item.at, ctx.tz) if item.at else fmt_date(item.on)
+    # Outside this fiscal year the year is shown: last year's 3/10 is not this year's.
+    when = (
+        fmt_datetime(item.at, ctx.tz, today=ctx.today)
+        if item.at
+        else fmt_date(item.on, today=ctx.today)
+    )
     mark = "⚠期限超過 " if item.overdue else ""
     which = f"［{short_title(item.agreement_title)}］" if agreement else ""
     return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}{which}"
