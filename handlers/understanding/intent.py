@@ -237,8 +237,8 @@ def _rewrite(text: str) -> str:
         if not lowered.startswith(word):
             continue
         rest = text[len(word) :]
-        if word.isascii() and rest[:1].isascii() and (rest[:1].isalnum() or rest[:1].isspace()):
-            return ""  # 「kpis」「logo」: another word; 「task add …」: the command reads it
+        if word.isascii() and rest[:1].isascii() and rest[:1].isalnum():
+            return ""  # 「kpis」「logo」: another word
         tail = _REQUEST_TAIL.match(rest)
         if tail is None:
             return ""  # nothing was glued on: the command table already reads it
