@@ -156,7 +156,7 @@ def test_tasks_add_list_done_in_both_languages(demo: Flask) -> None:
         既に完了しています
         > task add 12/20 report to council
         タスクを登録しました
-        期限 12/20（日） add report to council（担当：田中 花子）
+        期限 12/20（日） report to council（担当：田中 花子）
     """,
     )
 
