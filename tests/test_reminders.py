@@ -393,7 +393,11 @@ def test_a_deadline_in_another_fiscal_year_than_the_reminder_carries_its_year(
                 due_on=date(2027, 3, 29),
             )
         )
-    item = [p for p in plan(demo, end=datetime(2027, 4, 30, tzinfo=TOKYO)) if "年度末の実績報告" in p.subject]
+    item = [
+        p
+        for p in plan(demo, end=datetime(2027, 4, 30, tzinfo=TOKYO))
+        if "年度末の実績報告" in p.subject
+    ]
     by_day = {(p.send_at.date(), p.recipient): p.subject for p in item}
     assert "（期限 3/29（月）、" in by_day[(date(2027, 3, 26), "sato")]  # same fiscal year
     assert "（期限 2027/3/29（月）、" in by_day[(date(2027, 4, 5), "sato")]  # the next one
