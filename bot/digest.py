@@ -91,7 +91,10 @@ def person_digest(
     now: datetime,
     tz: ZoneInfo,
     cache: DigestCache,
+    only: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """`only`: the keys of the agreements to show (the planner leaves out those whose group or
+    channel digest reaches the person); empty: all the person's running agreements."""
     today = now.astimezone(tz).date()
     agreements = [
         a
@@ -100,7 +103,7 @@ def person_digest(
             .where(Agreement.id.in_(agreements_of(contact.id)))
             .order_by(Agreement.id)
         )
-        if running_on(a, today)
+        if running_on(a, today) and (not only or a.key in only)
     ]
     token, alt = _chart(session, agreements, today=today, now=now, cache=cache)
     lines = [subject, f"{contact.name}さんが担当する協定{len(agreements)}件の1週間です。"]

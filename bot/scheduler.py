@@ -208,7 +208,9 @@ def compose(
             )
         contact = session.scalar(select(Contact).where(Contact.key == p.recipient))
         assert contact is not None
-        return person_digest(session, contact, subject=p.subject, now=now, tz=tz, cache=cache)
+        return person_digest(
+            session, contact, subject=p.subject, now=now, tz=tz, cache=cache, only=p.detail
+        )
     items = list(p.detail)
     ref = ItemKey.parse(p.item_key)
     if p.kind == "review" and ref is not None and ref.day is not None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reminders.budget import budgeted_lead, skipped_as_listed
 from reminders.business_days import OFFICE_OPENS, business_days_before, morning
 from reminders.keys import ItemKey
 from reminders.slots import Slot, chase_slots, end_of
@@ -77,23 +78,22 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
     when = fmt_datetime(m.starts_at, world.tz)
     name = f"{m.title}（{when}{f'、{m.place}' if m.place else ''}）"
     moments: list[tuple[str, datetime, str]] = []
+    budget = bool(rules.attention_budget)
     for d in (d for d in rules.meeting_days if d > 0):
         at = morning(day - timedelta(days=d), world.tz, leading=True)
+        at = budgeted_lead(at, day, world.tz) if budget else at
         moments.append((f"d{d}", at, f"会議まであと{(day - at.date()).days}日"))
-    moments += [
-        (
-            f"bd{n}",
-            datetime.combine(business_days_before(day, n), OFFICE_OPENS, world.tz),
-            "次の営業日は会議です" if n == 1 else f"{n}営業日後に会議",
-        )
-        for n in rules.meeting_business_days
-        if n > 0
-    ]
+    for n in (n for n in rules.meeting_business_days if n > 0):
+        at = datetime.combine(business_days_before(day, n), OFFICE_OPENS, world.tz)
+        at = budgeted_lead(at, day, world.tz) if budget else at
+        moments.append((f"bd{n}", at, "次の営業日は会議です" if n == 1 else f"{n}営業日後に会議"))
     seen: set[datetime] = set()
     for tag, at, lead in sorted(moments, key=lambda t: t[1], reverse=True):
         if at in seen or at >= m.starts_at:
             continue
         seen.add(at)
+        if budget and skipped_as_listed("meeting", at, day, world.tz):
+            continue
         if not world.keeps(ItemKey.meeting(m.id).key, at):
             continue
         out.append(
@@ -141,7 +141,10 @@ def _chase(
     limit = world.rules[a.id].nag_limit
     channels = slack_of(a)
     out = []
+    budget = bool(world.rules[a.id].attention_budget)
     for i, slot in enumerate(slots):
+        if budget and slot.phase == "lead" and skipped_as_listed(kind, slot.at, deadline, world.tz):
+            continue
         if not world.keeps(item_key, slot.at):
             if i == limit:
                 break
@@ -248,7 +251,13 @@ def _action_item_occurrences(world: World, item: ActionItem) -> list[Occurrence]
             "未定",
         )
     title = f"{item.title}（期限 {{due}}、担当 {who}）"  # {due}: see _chase
-    slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
+    slots = chase_slots(
+        item.due_on,
+        rules.action_item_days,
+        rules.nag_limit + 1,
+        world.tz,
+        budget=bool(rules.attention_budget),
+    )
     out += _chase(
         world,
         a,
@@ -283,7 +292,7 @@ def kpi_occurrences(
         a = world.agreements[kpi.agreement_id]
         rules = world.rules[a.id]
         reach = timedelta(weeks=rules.nag_limit + 2)
-        ahead = timedelta(days=max(kpi.entry_due_days, *rules.kpi_days, 0) + 7)
+        ahead = timedelta(days=max(kpi.entry_due_days, *rules.kpi_days, 0) + 17)  # + budget
         until = current_term_end(a, hi) if a.renew_term_months else a.ends_on
         for first, due_on in kpi_periods_due(kpi, a, lo - reach, hi + ahead, until=until):
             schedule = (due_on, rules.kpi_days, rules.nag_limit + 1, first, kpi.period)
@@ -294,6 +303,7 @@ def kpi_occurrences(
                     rules.nag_limit + 1,
                     world.tz,
                     request=period_end(first, kpi.period) + timedelta(days=1),
+                    budget=bool(rules.attention_budget),
                 )
                 in_window[schedule] = (slots, world.in_window(slot.at for slot in slots))
             slots, wanted = in_window[schedule]
@@ -386,7 +396,7 @@ def renewal_occurrences(world: World, lo: date, hi: date) -> list[Occurrence]:
 def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list[Occurrence]:
     out = []
     rules = world.rules[a.id]
-    reach = max([*rules.renewal_days, rules.review_days]) + 7
+    reach = max([*rules.renewal_days, rules.review_days]) + 17  # holidays and the budget
     for end in term_ends(a, lo, hi, reach):
         deadline = notice_deadline(a, end)
         first = min(deadline or end, end) - timedelta(days=reach)
@@ -398,6 +408,8 @@ def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list
         item_key = ItemKey.renewal(a.id, end).key
         for tag in sorted(set(rules.renewal_days), reverse=True):
             at = morning((deadline or end) - timedelta(days=tag), world.tz, leading=True)
+            if rules.attention_budget:
+                at = budgeted_lead(at, deadline or end, world.tz)
             if not world.keeps(item_key, at):
                 continue
             d = ((deadline or end) - at.date()).days  # a holiday may have moved it earlier
@@ -422,6 +434,8 @@ def _renewal_occurrences(world: World, a: Agreement, lo: date, hi: date) -> list
             )
         review_key = ItemKey.review(a.id, end).key
         review_at = morning(end - timedelta(days=rules.review_days), world.tz, leading=True)
+        if rules.attention_budget:
+            review_at = budgeted_lead(review_at, end, world.tz)
         if not world.keeps(review_key, review_at):
             continue
         out.append(
@@ -471,7 +485,12 @@ def _cadence_occurrences(
         previous = f"前回 {fmt_date(since, year=True)}" if base else "まだ開催記録なし"
         text = f"{short_title(a.title)}：次の{name}が未定です（{months}か月ごと、{previous}、{fmt_date(due_on, year=True)}ごろが目安）"
         slots = chase_slots(
-            due_on, (rules.cadence_days,), rules.nag_limit + 1, world.tz, due_leads=False
+            due_on,
+            (rules.cadence_days,),
+            rules.nag_limit + 1,
+            world.tz,
+            due_leads=False,
+            budget=bool(rules.attention_budget),
         )
         occurrences = _chase(
             world,

@@ -30,7 +30,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, load_only
 
-from reminders.business_days import OFFICE_OPENS, is_business_day
+from reminders.budget import digest_day
+from reminders.business_days import OFFICE_OPENS
 from reminders.items import (
     KpiRow,
     Occurrence,
@@ -452,13 +453,16 @@ def _expand(o: Occurrence, world: World) -> Iterable[Planned]:
         )
 
 
-def digest_day(monday: date) -> date | None:
-    """The week's first business day (Monday, or the next when Monday is a holiday)."""
-    for offset in range(5):
-        day = monday + timedelta(days=offset)
-        if is_business_day(day):
-            return day
-    return None  # a week without business days (none so far) gets no digest
+def group_digest_reaches(world: World, agreement: Agreement, contact_id: int) -> bool:
+    """Whether the agreement's own digest reaches the person on the platform they use: its
+    LINE group for a LINE user, its Slack channel for a Slack user (budget: not twice)."""
+    if not world.rules[agreement.id].attention_budget:
+        return False
+    platform, _ = world.address_of(contact_id)
+    return bool(
+        (platform == "line" and agreement.line_group)
+        or (platform == "slack" and agreement.slack_channel)
+    )
 
 
 def _digests(world: World, lo: date, hi: date) -> list[Planned]:
@@ -499,11 +503,15 @@ def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
                         stale_after=stale,
                     )
                 )
-    people: dict[int, int] = {}
+    people: dict[int, list[str]] = {}
     for a in running:
         for contact_id in world.people(a.id):
-            people[contact_id] = people.get(contact_id, 0) + 1
-    for contact_id, count in sorted(people.items(), key=lambda p: world.contacts[p[0]].key):
+            if not group_digest_reaches(world, a, contact_id):
+                people.setdefault(contact_id, []).append(a.key)
+    # No personal digest when every agreement of the person is covered by its group/channel;
+    # `detail` names the agreements it covers (the composer shows only those).
+    for contact_id, keys in sorted(people.items(), key=lambda p: world.contacts[p[0]].key):
+        count = len(keys)
         key = world.contacts[contact_id].key
         platform, address = world.address_of(contact_id)
         out.append(
@@ -517,6 +525,7 @@ def _digests_on(world: World, monday: date, at: datetime) -> list[Planned]:
                 dedupe_key=f"{item_key}|person|{key}",
                 item_key=item_key,
                 address=address,
+                detail=tuple(keys),
                 stale_after=stale,
             )
         )

@@ -17,6 +17,7 @@ class ReminderRules:
     cadence_days: int = 30  # before a meeting is due by the cadence
     dormancy_days: int = 60  # no sign of life for this long
     nag_limit: int = 4  # reminders per item and recipient before the last note
+    attention_budget: int = 1  # 1: non-urgent reminders on touch days only (reminders.budget)
 
 
 DEFAULT_RULES = ReminderRules()
@@ -28,7 +29,12 @@ def rules_from(settings: dict[str, Any] | None) -> ReminderRules:
         return DEFAULT_RULES
     known = {f.name for f in fields(ReminderRules)}
     values = {
-        k: tuple(sorted(set(v), reverse=True)) if isinstance(v, list) else v
+        # The file says `attention_budget: false`; the rules hold whole numbers only.
+        k: tuple(sorted(set(v), reverse=True))
+        if isinstance(v, list)
+        else int(v)
+        if isinstance(v, bool)
+        else v
         for k, v in settings.items()
         if k in known
     }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from reminders.budget import budgeted_lead, budgeted_request
 from reminders.business_days import morning
 
 PHASES = ("request", "lead", "due", "overdue")
@@ -36,20 +37,29 @@ def chase_slots(
     *,
     request: date | None = None,
     due_leads: bool = True,
+    budget: bool = False,
 ) -> tuple[Slot, ...]:
     """The first `count` slots: [request], leads, the due day, then weekly while overdue.
 
     Leading slots move to the previous business morning (they must not arrive late), the others
     to the next one. Two slots that land on the same moment become one (the later, more urgent
     one), so a holiday never makes a person get the same reminder twice in one morning.
+
+    `budget` (reminders.budget): a non-urgent lead moves to the touch day on or before its
+    moment, a non-urgent request to the touch day on or after it (never asked before the
+    period ends); each keeps its tag, so its dedupe key does not change.
     """
     slots: list[Slot] = []
     if request is not None:
-        slots.append(Slot("req", request, morning(request, tz, leading=False), "request"))
+        at = morning(request, tz, leading=False)
+        slots.append(
+            Slot("req", request, budgeted_request(at, due, tz) if budget else at, "request")
+        )
     for d in sorted({d for d in lead_days if d > 0}, reverse=True):
         day = due - timedelta(days=d)
         if request is None or day > request:
-            slots.append(Slot(f"d{d}", day, morning(day, tz, leading=True), "lead"))
+            at = morning(day, tz, leading=True)
+            slots.append(Slot(f"d{d}", day, budgeted_lead(at, due, tz) if budget else at, "lead"))
     slots.append(Slot("due", due, morning(due, tz, leading=due_leads), "due"))
     for week in range(1, count + 2):
         day = due + timedelta(weeks=week)

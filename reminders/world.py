@@ -89,13 +89,14 @@ class World:
             return []
 
     def ahead(self, field: str) -> timedelta:
-        """The longest lead time of one kind over all agreements, with a week for holidays:
-        items due further out than this have nothing to send yet."""
+        """The longest lead time of one kind over all agreements, with a week for holidays and
+        MARGIN for the attention budget's earlier touch day: items due further out than this
+        have nothing to send yet."""
         days = [0]
         for rules in self.rules.values():
             value = getattr(rules, field)
             days += list(value) if isinstance(value, tuple) else [value]
-        return timedelta(days=max(days) + 7)
+        return timedelta(days=max(days) + 7) + MARGIN
 
     def behind(self) -> timedelta:
         """How long after its date a chased item may still be nagged (weekly, to the limit)."""

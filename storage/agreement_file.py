@@ -99,6 +99,7 @@ class RemindersIn(_Strict):
     cadence_days: Days | None = None
     dormancy_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     nag_limit: Annotated[int, Field(ge=1, le=20)] | None = None
+    attention_budget: bool | None = None  # false: every reminder on its own day
 
 
 class AgreementIn(_Strict):
