@@ -67,13 +67,16 @@ EXPECTED: list[tuple[date, tuple[str, ...], str]] = [
     (d(10, 28), (*SECONDARIES, "channel"), f"【最終のお知らせ】KPI未入力：{Q2}"),
     # KPI 第3四半期 (Oct–Dec), due 1/14; requested after the year-end closure, 成人の日 1/11
     (d(1, 4), PRIMARIES, f"【KPI入力のお願い】{Q3}"),
-    (d(1, 8), PRIMARIES, f"【KPI入力 期限まであと6日】{Q3}"),
+    # (the lead on Fri 1/8, 3 business days ahead, is not urgent and Monday 1/4's digest listed
+    # the deadline: the attention budget leaves it out)
     (d(1, 14), PRIMARIES, f"【KPI入力 本日期限】{Q3}"),
     (d(1, 21), PRIMARIES, f"【KPI入力 期限超過（7日）】{Q3}"),
     (d(1, 21), (*SECONDARIES, "channel"), f"【エスカレーション】KPI未入力：{Q3}"),
     (d(1, 28), (*SECONDARIES, "channel"), f"【最終のお知らせ】KPI未入力：{Q3}"),
     # meetings: 7 days and 1 business day before, both sides' primary and secondary
-    (d(12, 3), EVERYONE, f"【会議まであと7日】{MEETING8}"),
+    # (7 days before 12/10 is Thu 12/3, after Monday 11/30's digest listed the meeting: left
+    # out by the attention budget; 7 days before 2/8 is the digest day 2/1 itself: it rides
+    # in the digest's push)
     (d(12, 9), EVERYONE, f"【次の営業日は会議です】{MEETING8}"),
     (d(2, 1), EVERYONE, f"【会議まであと7日】{STEERING}"),
     (d(2, 5), EVERYONE, f"【次の営業日は会議です】{STEERING}"),
@@ -93,14 +96,16 @@ EXPECTED: list[tuple[date, tuple[str, ...], str]] = [
     (d(1, 12), ("suzuki", "sato"), f"【タスク 期限超過（8日）】{VENUE}"),
     (d(1, 18), ("suzuki", "sato"), f"【タスク 期限超過（14日）】{VENUE}"),
     (d(1, 25), ("tanaka",), f"【最終のお知らせ】タスク未完了：{VENUE}"),  # owner is secondary
-    # renewal: counted back from the notice deadline 12/31 (in the year-end closure)
-    (d(10, 2), EVERYONE, f"【更新 申し出期限まであと90日】{MINATO}"),
-    (d(10, 30), EVERYONE, f"【更新 申し出期限まであと62日】{MINATO}"),  # 60: a Sunday
-    (d(12, 1), EVERYONE, f"【更新 申し出期限まであと30日】{MINATO}"),
+    # renewal: counted back from the notice deadline 12/31 (in the year-end closure); the
+    # attention budget moves the ones 3+ business days ahead to the touch day (the digest
+    # day or Thursday) on or before their moment
+    (d(10, 1), EVERYONE, f"【更新 申し出期限まであと91日】{MINATO}"),  # 90: Fri 10/2
+    (d(10, 29), EVERYONE, f"【更新 申し出期限まであと63日】{MINATO}"),  # 60: Sun → Fri 10/30
+    (d(11, 30), EVERYONE, f"【更新 申し出期限まであと31日】{MINATO}"),  # 30: Tue 12/1
     (d(12, 17), EVERYONE, f"【更新 申し出期限まであと14日】{MINATO}"),
     (d(12, 24), EVERYONE, f"【更新 申し出期限まであと7日】{MINATO}"),
     (d(12, 28), EVERYONE, f"【更新 申し出期限まであと3日】{MINATO}"),  # the day: closed
-    (d(10, 2), EVERYONE, f"【総合評価】{MINATO}：期間満了（2027/3/31（水））まで180日"),
+    (d(10, 1), EVERYONE, f"【総合評価】{MINATO}：期間満了（2027/3/31（水））まで180日"),  # Fri 10/2
     # cadence: working meetings every 3 months, the last one on 12/10, none after it
     (d(2, 8), PRIMARIES, f"【会議の開催時期】{CADENCE}"),
     (d(3, 10), PRIMARIES, f"【会議の開催時期】{CADENCE}"),
@@ -126,7 +131,9 @@ def expected_digests() -> list[tuple[date, tuple[str, ...], str]]:
     while monday <= END:
         day = HOLIDAY_MONDAYS.get(monday, monday)
         week = f"{monday.month}/{monday.day}（月）の週"
-        out.append((day, EVERYONE, f"【週次ダイジェスト】{week}（担当協定1件）"))
+        # tanaka (LINE) has the agreement's LINE group, sato and ito (Slack) its channel:
+        # only suzuki (no chat account) gets a personal digest
+        out.append((day, ("suzuki",), f"【週次ダイジェスト】{week}（担当協定1件）"))
         out.append((day, ("channel", "group"), f"【週次ダイジェスト】{MINATO} {week}"))
         monday += timedelta(weeks=1)
     return out
