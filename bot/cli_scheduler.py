@@ -64,11 +64,16 @@ def preview(from_: str | None, to: str | None, as_json: bool, summary: bool) -> 
         raise click.BadParameter("must be after --from", param_hint="--to")
     with r.sessions() as session:
         planned = plan_notifications(session, now=now, tz=tz, start=start, end=end)
+        without = (
+            plan_notifications(session, now=now, tz=tz, start=start, end=end, budget=False)
+            if summary
+            else []
+        )
         session.rollback()  # a preview never writes
     if as_json:
         click.echo(json.dumps([p.as_json() for p in planned], ensure_ascii=False, indent=1))
     elif summary:
-        _summary(planned, tz)
+        _summary(planned, without)
     else:
         for p in planned:
             when = p.send_at.astimezone(tz)
@@ -100,17 +105,24 @@ def coalescing(planned: list[Planned]) -> tuple[int, int]:
     return len(planned), pushes
 
 
-def _summary(planned: list[Planned], tz: ZoneInfo) -> None:
-    by_kind = Counter(p.kind for p in planned)
-    for kind, n in sorted(by_kind.items()):
-        click.echo(f"{kind:<12} {n}")
-    click.echo(f"{'total':<12} {len(planned)}")
+def _summary(planned: list[Planned], without: list[Planned]) -> None:
+    """Counts per kind, with and without the attention budget, and the LINE pushes of each."""
+    by_kind, before = Counter(p.kind for p in planned), Counter(p.kind for p in without)
+    click.echo(f"{'kind':<12} {'budget':>7} {'without':>8}")
+    for kind in sorted(set(by_kind) | set(before)):
+        click.echo(f"{kind:<12} {by_kind[kind]:>7} {before[kind]:>8}")
+    click.echo(f"{'total':<12} {len(planned):>7} {len(without):>8}")
     by_platform = Counter(p.platform for p in planned)
     click.echo("platforms: " + ", ".join(f"{k} {v}" for k, v in sorted(by_platform.items())))
     single, coalesced = coalescing(planned)
     click.echo(
         f"LINE pushes if everyone used LINE: {single} one per notification, "
         f"{coalesced} coalesced per recipient and moment; saved {single - coalesced}"
+    )
+    naive, pushes = coalescing(without)
+    click.echo(
+        f"attention budget: pushes {pushes} before, {coalesced} after "
+        f"(notifications {naive} before, {single} after)"
     )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -129,6 +129,7 @@ def plan_notifications(
     end: datetime,
     recent: datetime | None = None,
     failures: list[str] | None = None,
+    budget: bool = True,
 ) -> list[Planned]:
     """Every notification whose send moment is in [start, end), given the state at `now`.
 
@@ -136,7 +137,10 @@ def plan_notifications(
 
     `recent`: the planner's mark, where the previous tick's window ended. Before it, only the
     moments of meetings and action items written since then, and of snoozed items, are
-    worked out (see `World.keeps`)."""
+    worked out (see `World.keeps`).
+
+    `budget=False`: as if every agreement turned the attention budget off (the preview's
+    before/after)."""
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
     window = Window(
         start=start,
@@ -145,7 +149,9 @@ def plan_notifications(
         whole=_snoozed_items(session, start),
         fresh=_written_since(session, recent) if recent is not None else frozenset(),
     )
-    world = load_world(session, tz=tz, lo=lo, hi=hi, window=window, failures=failures)
+    world = load_world(
+        session, tz=tz, lo=lo, hi=hi, window=window, failures=failures, budget=budget
+    )
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, _states_of(session, occurrences), tz)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
@@ -195,6 +201,7 @@ def load_world(
     hi: date,
     window: Window | None = None,
     failures: list[str] | None = None,
+    budget: bool = True,
 ) -> World:
     """What the rules need, loaded with a fixed number of queries. `failures` receives the keys
     of what could not be planned (the caller's list, so it sees them)."""
@@ -253,7 +260,7 @@ def load_world(
         tz=tz,
         scope=ids,
         agreements=agreements,
-        rules={i: _checked_rules(i, settings.get(i), failures) for i in agreements},
+        rules={i: _checked_rules(i, settings.get(i), failures, budget=budget) for i in agreements},
         roles=roles,
         contacts=contacts,
         identities=identities,
@@ -263,7 +270,7 @@ def load_world(
 
 
 def _checked_rules(
-    agreement_id: int, settings: dict[str, Any] | None, failures: list[str]
+    agreement_id: int, settings: dict[str, Any] | None, failures: list[str], *, budget: bool
 ) -> ReminderRules:
     """The agreement's rules; the defaults (logged, counted) when its stored settings are not
     whole days within ten years, so one broken row cannot stop every agreement's planning."""
@@ -273,13 +280,13 @@ def _checked_rules(
             for days in value if isinstance(value, tuple) else (value,):
                 if type(days) is not int or not 0 <= days <= 3650:
                     raise ValueError(f"not a number of days: {days!r}")
-        return rules
+        return rules if budget else replace(rules, attention_budget=0)
     except Exception:
         log.exception(
             "planner: reminder settings of agreement %s unusable; defaults used", agreement_id
         )
         failures.append(f"settings:{agreement_id}")
-        return rules_from(None)
+        return rules_from(None) if budget else replace(rules_from(None), attention_budget=0)
 
 
 def _all_occurrences(session: Session, world: World, lo: date, hi: date) -> list[Occurrence]:

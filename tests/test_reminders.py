@@ -378,6 +378,9 @@ def test_preview_lists_the_year_and_sums_up_coalescing(demo: Flask) -> None:
     assert "LINE pushes if everyone used LINE" in summary.stdout
     saved = int(summary.stdout.rsplit("saved ", 1)[1].split()[0])
     assert saved > 0
+    # before and after the attention budget: fewer pushes with it
+    before, after = summary.stdout.split("attention budget: pushes ", 1)[1].split(" before, ")
+    assert int(after.split()[0]) < int(before)
     bad = runner.invoke(args=["reminders", "preview", "--from", "yesterday"])
     assert bad.exit_code != 0 and "--from" in bad.output
 
