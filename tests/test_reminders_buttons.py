@@ -57,6 +57,9 @@ def test_planned_reminders_carry_the_buttons(demo: Flask) -> None:
     i = ids(demo)
     r = demo.extensions["renkei"]
     plan(r.sessions, now=datetime(2026, 12, 4, 9, tzinfo=TOKYO), tz=TOKYO)
+    # the meeting's reminder is the business day before it (12/9): its 7-days-before one was
+    # listed by the 11/30 digest (attention budget)
+    plan(r.sessions, now=datetime(2026, 12, 9, 9, tzinfo=TOKYO), tz=TOKYO)
     with r.sessions() as s:
         rows = {row.item_key: row for row in s.scalars(select(Outbox))}
     task = rows[f"action_item:{i['draft']}"].payload["buttons"]
@@ -80,17 +83,18 @@ def test_acknowledge_stops_the_item_for_everyone(demo: Flask) -> None:
 def test_snooze_postpones_to_a_business_morning_once(demo: Flask) -> None:
     key = f"meeting:{ids(demo)['meeting8']}"
     before = planned(demo, key)
-    assert {at.date() for at, _w, _s in before} == {date(2026, 12, 3), date(2026, 12, 9)}
-    now = datetime(2026, 12, 3, 9, 5, tzinfo=TOKYO)  # just after the 7-day reminder
+    # 7 days before (Thu 12/3) is left out by the attention budget: the 11/30 digest listed it
+    assert {at.date() for at, _w, _s in before} == {date(2026, 12, 9)}
+    now = datetime(2026, 12, 3, 9, 5, tzinfo=TOKYO)  # a week before the meeting
     reply = say(demo, "tanaka", "スヌーズ", f"{key} 5日", now)
     assert "12/8（火） 09:00まで止めました" in reply.text  # the morning 5 days later
     after = planned(demo, key)
     again = [(at, who, s) for at, who, s in after if s.startswith("【再通知】")]
     assert {at for at, _w, _s in again} == {datetime(2026, 12, 8, 9, tzinfo=TOKYO)}
     assert {who for _at, who, _s in again} == {"tanaka", "suzuki", "sato", "ito"}
-    # the business-day-before reminder on 12/9 is after the snooze: it still comes
+    # the business-day-before reminder on 12/9 is after the snooze: it still comes (and the
+    # snooze's end, asked for by a person, is urgent: on its day, not a touch day)
     assert {at.date() for at, _w, s in after if not s.startswith("【再通知】")} == {
-        date(2026, 12, 3),
         date(2026, 12, 9),
     }
 

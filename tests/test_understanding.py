@@ -105,6 +105,9 @@ def test_every_command_module_is_in_the_table() -> None:
 def reminder_buttons(app: Flask) -> dict[str, list[dict[str, str]]]:
     r = app.extensions["renkei"]
     plan(r.sessions, now=datetime(2026, 12, 4, 9, tzinfo=TOKYO), tz=TOKYO)
+    # and the meeting's business-day-before reminder (its 7-days-before one, on 12/3, the
+    # attention budget leaves out: the 11/30 digest listed the meeting)
+    plan(r.sessions, now=datetime(2026, 12, 9, 9, tzinfo=TOKYO), tz=TOKYO)
     with r.sessions() as s:
         return {row.item_key: row.payload.get("buttons", []) for row in s.scalars(select(Outbox))}
 
