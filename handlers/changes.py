@@ -24,6 +24,7 @@ from storage.models import (
     Kpi,
     KpiEntry,
     Meeting,
+    Organization,
 )
 from storage.types import UTCDateTime
 
@@ -40,6 +41,7 @@ TABLES: dict[str, type[Base]] = {
     # written on the web by 事務局 (bot/web/manage.py)
     "kpi": Kpi,
     "agreement": Agreement,
+    "organization": Organization,  # a new partner, created with a new agreement
 }
 
 
