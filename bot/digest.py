@@ -205,8 +205,8 @@ def _prepare_cards(
     for agreement in agreements:
         items = due[agreement.key]
         progress = [_progress_line(p) for p in cache.progress[agreement.id]]
-        overdue = [_due_line(i.kind, i.title, i.on, None, tz) for i in items if i.overdue]
-        ahead = [_due_line(i.kind, i.title, i.on, i.at, tz) for i in items if not i.overdue]
+        overdue = [_due_line(i.kind, i.title, i.on, None, tz, today) for i in items if i.overdue]
+        ahead = [_due_line(i.kind, i.title, i.on, i.at, tz, today) for i in items if not i.overdue]
         cache.cards[agreement.id] = (
             short_title(agreement.title),
             [
@@ -234,8 +234,11 @@ def _counts(counts: dict[str, Any]) -> str:
     )
 
 
-def _due_line(kind: str, title: str, on: date, at: datetime | None, tz: ZoneInfo) -> str:
-    when = fmt_datetime(at, tz) if at else fmt_date(on)
+def _due_line(
+    kind: str, title: str, on: date, at: datetime | None, tz: ZoneInfo, today: date
+) -> str:
+    # with the year when not this fiscal year: a year-old overdue item is not this year's 3/10
+    when = fmt_datetime(at, tz, today=today) if at else fmt_date(on, today=today)
     return f"{when} {KIND_LABELS.get(kind, kind)}：{title}"
 
 

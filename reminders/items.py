@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -111,6 +112,14 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
     return out
 
 
+def _fill(subject: str, days: int, deadline: date, at: datetime, tz: ZoneInfo) -> str:
+    """{d}: days left, {o}: days overdue (each weekly nag reads differently); {due}: the
+    deadline, with its year when it lies in another fiscal year than the day the reminder is
+    sent (a year-old overdue task must not read as this year's 3/10)."""
+    due = fmt_date(deadline, today=at.astimezone(tz).date())
+    return subject.replace("{d}", str(days)).replace("{o}", str(-days)).replace("{due}", due)
+
+
 def _chase(
     world: World,
     a: Agreement,
@@ -152,7 +161,8 @@ def _chase(
                     Occurrence(
                         tag="last",
                         kind="escalation",
-                        subject="【最終のお知らせ】" + subject_of["last"],
+                        subject="【最終のお知らせ】"
+                        + _fill(subject_of["last"], 0, deadline, slot.at, world.tz),
                         to=last_to,
                         channels=channels if escalate is not None else (),
                         **common,  # type: ignore[arg-type]
@@ -167,8 +177,7 @@ def _chase(
             Occurrence(
                 tag=slot.tag,
                 kind=kind,
-                # {d}: days left, {o}: days overdue; each weekly nag reads differently
-                subject=subject_of[phase].replace("{d}", str(days)).replace("{o}", str(-days)),
+                subject=_fill(subject_of[phase], days, deadline, slot.at, world.tz),
                 to=tuple(dict.fromkeys(recipients)),
                 **common,  # type: ignore[arg-type]
             )
@@ -178,7 +187,8 @@ def _chase(
                 Occurrence(
                     tag=f"{slot.tag}esc",
                     kind="escalation",
-                    subject="【エスカレーション】" + subject_of["last"],
+                    subject="【エスカレーション】"
+                    + _fill(subject_of["last"], 0, deadline, slot.at, world.tz),
                     to=escalate,
                     channels=channels,
                     **common,  # type: ignore[arg-type]
@@ -237,8 +247,7 @@ def _action_item_occurrences(world: World, item: ActionItem) -> list[Occurrence]
             tuple(world.people(a.id, "secondary")),
             "未定",
         )
-    due = fmt_date(item.due_on)
-    title = f"{item.title}（期限 {due}、担当 {who}）"
+    title = f"{item.title}（期限 {{due}}、担当 {who}）"  # {due}: see _chase
     slots = chase_slots(item.due_on, rules.action_item_days, rules.nag_limit + 1, world.tz)
     out += _chase(
         world,
@@ -314,7 +323,7 @@ def _kpi_chase(
     key: str,
 ) -> list[Occurrence]:
     label = f"{kpi.name}（{period_label(first, kpi.period)}）"
-    due = fmt_date(due_on)
+    due = "{due}"  # see _chase
     return _chase(
         world,
         a,

@@ -12,7 +12,7 @@ from bot.chart import chart_spec, render_spec
 from bot.scheduler import deliver, plan, reply_of
 from storage.db import transaction
 from storage.kpi_progress import progress_for
-from storage.models import Activity, Agreement, ChartImage, Contact, Kpi, Outbox
+from storage.models import ActionItem, Activity, Agreement, ChartImage, Contact, Kpi, Outbox
 from tests.conftest import NOW, TODAY, TOKYO
 
 if TYPE_CHECKING:
@@ -165,3 +165,20 @@ def test_planning_draws_no_chart_the_first_fetch_draws_and_keeps_it(demo: Flask)
     with r.sessions() as s:
         kept = s.scalar(select(ChartImage.png).where(ChartImage.token == token))
     assert first.status_code == 200 and kept == first.data and kept.startswith(b"\x89PNG")
+
+
+def test_a_year_old_overdue_item_is_listed_with_its_year(demo: Flask) -> None:
+    r = demo.extensions["renkei"]
+    with transaction(r.sessions) as s:
+        minato = s.scalar(select(Agreement.id).where(Agreement.key == "minato-acme"))
+        sato = s.scalar(select(Contact.id).where(Contact.key == "sato"))
+        s.add(
+            ActionItem(
+                agreement_id=minato, title="前年度の精算", owner_id=sato, due_on=date(2026, 3, 10)
+            )
+        )
+    plan(r.sessions, now=MONDAY, tz=TOKYO)
+    cards = {c.title: dict(c.rows) for c in reply_of(digests(demo)["sato"].payload).cards}
+    overdue = cards["みなと市と株式会社アクメ"]["期限超過"].split("\n")
+    assert "2026/3/10（火） タスク：前年度の精算" in overdue
+    assert any(line.startswith("11/") for line in overdue)  # this year's stay short

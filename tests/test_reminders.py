@@ -18,6 +18,7 @@ from storage.agreement_file import AgreementFileError, parse_agreement_file
 from storage.db import transaction
 from storage.importer import import_agreements
 from storage.models import (
+    ActionItem,
     Activity,
     Agreement,
     ChatIdentity,
@@ -374,3 +375,29 @@ def test_preview_lists_the_year_and_sums_up_coalescing(demo: Flask) -> None:
     assert saved > 0
     bad = runner.invoke(args=["reminders", "preview", "--from", "yesterday"])
     assert bad.exit_code != 0 and "--from" in bad.output
+
+
+def test_a_deadline_in_another_fiscal_year_than_the_reminder_carries_its_year(
+    demo: Flask,
+) -> None:
+    """Nagged on 4/5 about a task due 3/29, the reminder must not read as the new year's 3/29."""
+    with transaction(demo.extensions["renkei"].sessions) as s:
+        minato = s.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
+        assert minato is not None
+        sato = s.scalar(select(Contact.id).where(Contact.key == "sato"))
+        s.add(
+            ActionItem(
+                agreement_id=minato.id,
+                title="年度末の実績報告",
+                owner_id=sato,
+                due_on=date(2027, 3, 29),
+            )
+        )
+    item = [
+        p
+        for p in plan(demo, end=datetime(2027, 4, 30, tzinfo=TOKYO))
+        if "年度末の実績報告" in p.subject
+    ]
+    by_day = {(p.send_at.date(), p.recipient): p.subject for p in item}
+    assert "（期限 3/29（月）、" in by_day[(date(2027, 3, 26), "sato")]  # same fiscal year
+    assert "（期限 2027/3/29（月）、" in by_day[(date(2027, 4, 5), "sato")]  # the next one
