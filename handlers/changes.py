@@ -24,7 +24,6 @@ from storage.models import (
     Kpi,
     KpiEntry,
     Meeting,
-    Organization,
 )
 from storage.types import UTCDateTime
 
@@ -41,7 +40,6 @@ TABLES: dict[str, type[Base]] = {
     # written on the web by 事務局 (bot/web/manage.py)
     "kpi": Kpi,
     "agreement": Agreement,
-    "organization": Organization,  # a new partner, created with a new agreement
 }
 
 

@@ -174,23 +174,15 @@ def _build(form: MultiDict[str, str]) -> AgreementFile:
 
 
 def _create(data: AgreementFile) -> Agreement:
-    """Write through the importer; log every new row so 取消 takes the whole creation back
-    (the agreement first, whose deletion takes its parties and roles along)."""
+    """Write through the importer and log the agreement's creation, so 取消 takes it back with
+    its parties and roles. New people and a new partner stay registered, as 担当者を登録 does:
+    an invite code may already point at them."""
     r = renkei()
     import_agreements(g.db, data, tz=r.settings.tz, now=r.clock())
     a = data.agreements[0]
     agreement = g.db.scalar(select(Agreement).where(Agreement.key == a.key))
     assert agreement is not None
-    ctx = web_context(g.me)
-    summary = f"協定 {a.title} の作成"
-    rows: list[Any] = [
-        g.db.scalar(select(Organization).where(Organization.key == o.key))
-        for o in data.organizations
-    ]
-    rows += [g.db.scalar(select(Contact).where(Contact.key == c.key)) for c in data.contacts]
-    rows.append(agreement)
-    for n, row in enumerate(rows):
-        record_create(ctx, row, summary, joined=n > 0)
+    record_create(web_context(g.me), agreement, f"協定 {a.title} の作成")
     return agreement
 
 
