@@ -237,6 +237,10 @@ def test_secretariat_creates_an_agreement_in_the_browser(
     _sign_in(browser, demo, served, "jimukyoku", "/manage")
     browser.find_element(By.ID, "new-agreement-link").click()
     form = _wait_for(browser, "form#new-agreement")
+    _viewport(browser, 390)  # the form also fits LINE's in-app browser
+    _no_sideways_scroll(browser, 390)
+    _screenshot(browser, "new-agreement-form", 390)
+    _viewport(browser, width)
     form.find_element(By.NAME, "title").send_keys("みなと市と株式会社アクメとの DX 推進協定")
     form.find_element(By.NAME, "fields").send_keys("DX、教育")
     for name, value in (("starts_on", "2027-01-01"), ("ends_on", "2029-12-31")):
