@@ -13,6 +13,7 @@ from linebot.v3.messaging import FlexContainer, FlexMessage, ImageMessage, Messa
 
 from bot.render_line import MAX_MESSAGES, message_count, to_line_messages
 from bot.render_slack import MAX_BLOCKS, SECTION_LIMIT, to_blocks
+from bot.slack_text import escape
 from handlers.messages import Reply
 
 MAX_BUBBLES = 12  # per Flex carousel
@@ -116,5 +117,6 @@ def to_slack_batch(replies: list[Reply], image_urls: list[str | None]) -> dict[s
             blocks.append({"type": "divider"})
         blocks += _blocks(reply, image_url)
     head = f"お知らせ{len(replies)}件：" if len(replies) > 1 else ""
-    text = head + " / ".join(r.text.split("\n", 1)[0] for r in replies)
+    # the notification text is mrkdwn too: a title with & or < must not read as markup
+    text = escape(head + " / ".join(r.text.split("\n", 1)[0] for r in replies))
     return {"text": text[:SECTION_LIMIT], "blocks": blocks[:MAX_BLOCKS]}

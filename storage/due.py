@@ -149,12 +149,16 @@ def _action_items(
     ]
 
 
+# Built once: aliases made per call defeat SQLAlchemy's compiled-statement cache (3 ms a 予定).
+_LEAVING, _SUCCESSOR = aliased(Contact, name="leaving"), aliased(Contact, name="successor")
+
+
 def _handovers(
     session: Session, agreements: dict[int, Agreement], start: date, end: date
 ) -> list[DueItem]:
     """Scheduled 担当変更 (storage.handovers) not in effect yet: shown until their day, however
     far (「4月1日から」 told in December must stay in sight), like an overdue task."""
-    old, new = aliased(Contact), aliased(Contact)
+    old, new = _LEAVING, _SUCCESSOR
     rows = session.execute(
         select(Handover, old.name, new.name)
         .join(old, old.id == Handover.from_contact_id)

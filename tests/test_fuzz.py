@@ -262,7 +262,7 @@ def test_signed_arbitrary_slack_bodies_never_give_500(
 DEEP = "[" * 5_000 + "]" * 5_000
 
 
-def test_signed_deeply_nested_line_body_is_refused_not_500(chat: Flask) -> None:
+def test_signed_deeply_nested_line_body_is_acknowledged_not_500(chat: Flask) -> None:
     body = '{"destination": "U1", "events": ' + DEEP + "}"
     assert post_line(chat.test_client(), body).status_code == 200  # signed: acknowledged
 

@@ -64,3 +64,12 @@ def test_mentions_are_looked_up_once_each_and_at_most_twenty() -> None:
     decoded = decode(text, contact_name=contact_name)
     assert asked.count("U1") == 1 and len(asked) == 20
     assert decoded.text.startswith("@伊藤由美 @伊藤由美")
+
+
+def test_a_pushed_notifications_text_is_escaped_like_its_blocks() -> None:
+    from bot.render_batch import to_slack_batch
+    from handlers.messages import Reply
+
+    message = to_slack_batch([Reply("清掃 & 交流会 <b>"), Reply("次")], [None, None])
+    assert message["text"] == "お知らせ2件：清掃 &amp; 交流会 &lt;b&gt; / 次"
+    assert "清掃 &amp; 交流会 &lt;b&gt;" in message["blocks"][0]["text"]["text"]
