@@ -57,9 +57,20 @@ def agreements_of(contact_id: int) -> Select[tuple[int]]:
 
 
 def due_for_contact(
-    session: Session, *, contact_id: int, start: date, end: date, tz: ZoneInfo
+    session: Session,
+    *,
+    contact_id: int,
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    agreement_ids: Sequence[int] | None = None,
 ) -> list[DueItem]:
-    ids = session.scalars(agreements_of(contact_id)).all()
+    """`agreement_ids`: the contact's agreements (`agreements_of`), when the caller has them."""
+    ids = (
+        list(agreement_ids)
+        if agreement_ids is not None
+        else session.scalars(agreements_of(contact_id)).all()
+    )
     items = due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
     # A successor not on the agreement yet sees the handover that will make them its primary.
     incoming = session.scalars(

@@ -222,3 +222,48 @@ def test_secretariat_adds_a_task_in_the_browser(
     assert due.year == 2027 and due.month == 1 and due.day == 15
     _no_sideways_scroll(browser, width)
     _screenshot(browser, "manage", width)
+
+
+def test_secretariat_creates_an_agreement_in_the_browser(
+    demo: Flask, served: str, browser: Any
+) -> None:
+    """「新しい協定」 at desktop width: an existing partner, our new contact, no YAML."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    width = 1280
+    add_secretariat(demo)
+    _viewport(browser, width)
+    _sign_in(browser, demo, served, "jimukyoku", "/manage")
+    browser.find_element(By.ID, "new-agreement-link").click()
+    form = _wait_for(browser, "form#new-agreement")
+    _viewport(browser, 390)  # the form also fits LINE's in-app browser
+    _no_sideways_scroll(browser, 390)
+    _screenshot(browser, "new-agreement-form", 390)
+    _viewport(browser, width)
+    form.find_element(By.NAME, "title").send_keys("みなと市と株式会社アクメとの DX 推進協定")
+    form.find_element(By.NAME, "fields").send_keys("DX、教育")
+    for name, value in (("starts_on", "2027-01-01"), ("ends_on", "2029-12-31")):
+        browser.execute_script(
+            "arguments[0].value = arguments[1]", form.find_element(By.NAME, name), value
+        )
+    form.find_element(By.NAME, "renew_term_months").send_keys("12")
+    form.find_element(By.NAME, "notice_days").send_keys("90")
+    form.find_element(By.NAME, "working").send_keys("3")
+    form.find_element(By.CSS_SELECTOR, "input[name=party][value=acme]").click()
+    Select(form.find_element(By.NAME, "acme.primary")).select_by_visible_text("伊藤 由美")
+    form.find_element(By.NAME, "minato-city.new_key").send_keys("dx-ogawa")
+    form.find_element(By.NAME, "minato-city.new_name").send_keys("小川 優")
+    _no_sideways_scroll(browser, width)
+    _screenshot(browser, "new-agreement-form", width)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    flash = _wait_for(browser, ".flash")
+    assert "作成しました（キー：dx）" in flash.text
+    assert browser.current_url == served + "/agreements/dx"
+    with transaction(demo.extensions["renkei"].sessions) as session:
+        a = session.scalar(select(Agreement).where(Agreement.key == "dx"))
+        assert a is not None and [o.key for o in a.parties] == ["minato-city", "acme"]
+        assert a.fields == ["DX", "教育"] and a.working_cadence_months == 3
+    contacts = browser.find_element(By.ID, "contacts").text
+    assert "小川 優" in contacts and "伊藤 由美" in contacts
+    assert _screenshot(browser, "new-agreement", width).stat().st_size > 10_000

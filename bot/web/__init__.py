@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Flask
 
-from bot.web import auth, calendar, exports, manage, pages
+from bot.web import auth, calendar, exports, manage, new_agreement, pages
 from bot.web.filters import register_filters
 from config.settings import Settings, secret_key_of
 
@@ -39,5 +39,6 @@ def init_web(app: Flask, settings: Settings) -> None:
     exports.register(web)
     calendar.register(web)
     manage.register(web)
+    new_agreement.register(web)
     register_filters(web)
     app.register_blueprint(web)

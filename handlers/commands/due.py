@@ -30,19 +30,20 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
     show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
     earlier = 0
+    ids = _agreement_ids(ctx)  # read once: the list and the lines both need them
     if this_week:  # this week only: Monday to Sunday; older overdue items are only counted
         monday = start - timedelta(days=start.weekday())
-        found = _items(ctx, start, monday + timedelta(days=6))
+        found = _items(ctx, start, monday + timedelta(days=6), ids)
         items = [i for i in found if i.on >= monday]
         earlier = len(found) - len(items)
         span = "今週"
     else:
-        items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS))
+        items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS), ids)
         span = f"今後{WINDOW_DAYS}日"
     note = (
         f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
     )
-    if not items and not _agreement_count(ctx):  # (a successor-to-be sees the handover)
+    if not items and not ids:  # (a successor-to-be sees the handover)
         return Reply(NO_AGREEMENT, private=True)
     if not items:
         return Reply(f"{span}の予定・期限はありません。{note}", private=True)
@@ -52,7 +53,7 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
         + (f"、うち期限超過{overdue}件" if overdue else "")
         + "）"
     )
-    lines = _lines(ctx, items, show_all=show_all)
+    lines = _lines(ctx, items, show_all=show_all, agreements=len(ids))
     return Reply(head, items=(*lines, note) if note else lines, private=True)
 
 
@@ -118,8 +119,14 @@ def describe(item: DueItem, ctx: Context, *, agreement: bool = True) -> str:
     return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}{which}"
 
 
-def _items(ctx: Context, start: date, end: date) -> list[DueItem]:
-    return due_for_contact(ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz)
+def _items(ctx: Context, start: date, end: date, ids: list[int] | None = None) -> list[DueItem]:
+    return due_for_contact(
+        ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz, agreement_ids=ids
+    )
+
+
+def _agreement_ids(ctx: Context) -> list[int]:
+    return list(ctx.session.scalars(agreements_of(ctx.contact.id)))
 
 
 def _agreement_count(ctx: Context) -> int:
@@ -131,9 +138,14 @@ def _agreement_count(ctx: Context) -> int:
     )
 
 
-def _lines(ctx: Context, items: list[DueItem], *, show_all: bool = False) -> tuple[str, ...]:
-    """One line per item; the agreement named only when there are several."""
-    several = len({i.agreement_key for i in items}) > 1 or _agreement_count(ctx) > 1
+def _lines(
+    ctx: Context, items: list[DueItem], *, show_all: bool = False, agreements: int | None = None
+) -> tuple[str, ...]:
+    """One line per item; the agreement named only when there are several (`agreements`: how
+    many the person has, when the caller knows)."""
+    several = len({i.agreement_key for i in items}) > 1 or (
+        (agreements if agreements is not None else _agreement_count(ctx)) > 1
+    )
     lines = [describe(i, ctx, agreement=several) for i in items]
     if show_all or len(lines) <= MAX_LINES:
         return tuple(lines)
