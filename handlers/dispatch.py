@@ -61,11 +61,13 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
 
 def _run(ctx: Context, text: str) -> Reply:
     """Run a canonical command text; 「A && B」 (one proposal button) runs A, then B."""
+    parts = [match(normalize(part)) for part in text.split(THEN)]
+    if any(found is None or found[0].handle is None for found in parts):
+        # checked before anything runs: 「活動 … 清掃 && 交流会」 must not write its first half
+        return Reply("すみません、わかりませんでした。「ヘルプ」で使い方を確かめてください。")
     replies: list[Reply] = []
-    for part in text.split(THEN):
-        found = match(normalize(part))
-        if found is None or found[0].handle is None:
-            return Reply("すみません、わかりませんでした。「ヘルプ」で使い方を確かめてください。")
+    for found in parts:
+        assert found is not None and found[0].handle is not None  # checked above
         command, args = found
         log.info(
             "command %s from contact %s via %s",

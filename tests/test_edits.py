@@ -282,3 +282,14 @@ def test_a_year_old_overdue_task_shows_its_year_in_予定(demo: Flask) -> None:
     shown = say(demo, "tanaka", "予定").as_text()
     assert "⚠期限超過 2026/3/10（火） タスク：防災訓練の実施報告書の提出" in shown
     assert "12/5（土） タスク：協定書改定案の送付" in shown  # this fiscal year: no year
+
+
+def test_a_typed_double_ampersand_never_writes_half_a_message(demo: Flask) -> None:
+    """「 && 」 joins the two commands of one proposal button; typed inside a message, the second
+    half is no command, so nothing of the message is written."""
+    with demo.extensions["renkei"].sessions() as s:
+        before = len(s.scalars(select(Activity)).all())
+    reply = say(demo, "tanaka", "活動 11/20 清掃 && 交流会 参加者10名")
+    assert "わかりませんでした" in reply.text
+    with demo.extensions["renkei"].sessions() as s:
+        assert len(s.scalars(select(Activity)).all()) == before
