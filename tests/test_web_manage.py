@@ -261,3 +261,26 @@ def test_secretariat_registers_a_contact(demo: Flask) -> None:
     with _db(demo) as session:
         c = session.scalar(select(Contact).where(Contact.key == "yamada"))
         assert c is not None and c.organization.key == "acme" and not c.secretariat
+
+
+def test_a_meeting_or_task_of_another_agreement_is_not_found_here(demo: Flask) -> None:
+    """Ids are guessable: one of another agreement, through this agreement's address, is 404."""
+    add_secretariat(demo)
+    client = signed_in_client(demo, "jimukyoku")
+    token = csrf_of(_page(client))
+    with _db(demo) as session:
+        other = session.scalar(select(Agreement.id).where(Agreement.key != "minato-acme"))
+        meeting = session.scalar(select(Meeting).where(Meeting.agreement_id == other))
+        task = session.scalar(select(ActionItem).where(ActionItem.agreement_id == other))
+        assert meeting is not None and task is not None
+        meeting_id, task_id, starts = meeting.id, task.id, meeting.starts_at
+    base = "/manage/agreements/minato-acme"
+    cancel = {"csrf_token": token, "action": "cancel"}
+    assert client.post(f"{base}/meetings/{meeting_id}", data=cancel).status_code == 404
+    done = {"csrf_token": token}
+    assert client.post(f"{base}/tasks/{task_id}/done", data=done).status_code == 404
+    with _db(demo) as session:
+        meeting = session.get(Meeting, meeting_id)
+        task = session.get(ActionItem, task_id)
+        assert meeting is not None and not meeting.cancelled and meeting.starts_at == starts
+        assert task is not None and task.done_at is None

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from bot.web import agreement_history as history
 from bot.web.auth import login_required, renkei
-from bot.web.pages import today, visible_agreement, web_context
+from bot.web.pages import row_of, today, visible_agreement, web_context
 from handlers.changes import record_create, record_update
 from storage import plan_mark
 from storage.agreement_file import ActionItemIn, AgreementIn, ContactIn, KpiIn, MeetingIn, place
@@ -251,9 +251,7 @@ def register(web: Blueprint) -> None:
     @login_required
     def edit_meeting(key: str, meeting_id: int) -> Response:
         agreement = _editable(key)
-        row = g.db.get(Meeting, meeting_id)
-        if row is None or row.agreement_id != agreement.id:
-            abort(404)
+        row = row_of(Meeting, meeting_id, agreement)
         ctx = web_context(g.me)
         if request.form.get("action") == "cancel":
             if not row.cancelled:
@@ -320,9 +318,7 @@ def register(web: Blueprint) -> None:
     @login_required
     def task_done(key: str, task_id: int) -> Response:
         agreement = _editable(key)
-        row = g.db.get(ActionItem, task_id)
-        if row is None or row.agreement_id != agreement.id:
-            abort(404)
+        row = row_of(ActionItem, task_id, agreement)
         if row.done_at is None:
             ctx = web_context(g.me)
             record_update(ctx, row, {"done_at": ctx.now}, f"タスク {row.title} 完了")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import select
@@ -17,8 +17,10 @@ from handlers.agreement_facts import gather
 from handlers.changes import record_update
 from handlers.context import Context
 from handlers.messages import Incoming
-from storage.models import Activity, Agreement, Contact
+from storage.models import ActionItem, Activity, Agreement, Contact, Meeting
 from storage.web_access import may_edit, may_see, visible_agreements
+
+_Row = TypeVar("_Row", Activity, ActionItem, Meeting)
 
 HEALTH_LABELS = {"good": "良好", "watch": "注意", "dormant": "形骸化の恐れ"}
 SORTS: dict[str, Any] = {
@@ -48,6 +50,15 @@ def visible_agreement(key: str) -> Agreement:
     if agreement is None or not may_see(g.db, g.me, agreement.id):
         abort(404)
     return agreement
+
+
+def row_of(model: type[_Row], row_id: int, agreement: Agreement) -> _Row:
+    """A meeting, task or activity of `agreement`, or 404: an id from another agreement is as
+    unknown as one that does not exist."""
+    row = g.db.get(model, row_id)
+    if row is None or row.agreement_id != agreement.id:
+        abort(404)
+    return row
 
 
 def filtered(rows: list[OverviewRow], args: Any, day: date) -> list[OverviewRow]:
@@ -141,9 +152,7 @@ def register(web: Blueprint) -> None:
     @login_required
     def mark_success(key: str, activity_id: int) -> Response:
         agreement = visible_agreement(key)
-        activity = g.db.get(Activity, activity_id)
-        if activity is None or activity.agreement_id != agreement.id:
-            abort(404)
+        activity = row_of(Activity, activity_id, agreement)
         wanted = request.form.get("success") == "1"
         if activity.success != wanted:
             label = "成功事例に設定" if wanted else "成功事例を解除"

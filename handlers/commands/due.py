@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.messages import Reply
@@ -63,7 +63,7 @@ def this_week(ctx: Context, args: str) -> Reply:
 
 def next_week(ctx: Context) -> Reply:
     """来週: Monday to Sunday of next week, and nothing else."""
-    if not _agreement_count(ctx):
+    if not _agreement_ids(ctx):
         return Reply(NO_AGREEMENT, private=True)
     monday = ctx.today + timedelta(days=7 - ctx.today.weekday())
     sunday = monday + timedelta(days=6)
@@ -76,7 +76,7 @@ def next_week(ctx: Context) -> Reply:
 
 def overdue(ctx: Context) -> Reply:
     """期限切れ: the overdue items only, or plainly that there are none."""
-    if not _agreement_count(ctx):
+    if not _agreement_ids(ctx):
         return Reply(NO_AGREEMENT, private=True)
     items = [i for i in _items(ctx, ctx.today, ctx.today) if i.overdue]
     if not items:
@@ -86,7 +86,7 @@ def overdue(ctx: Context) -> Reply:
 
 def next_meeting(ctx: Context) -> Reply:
     """次の会議: the next one only."""
-    if not _agreement_count(ctx):
+    if not _agreement_ids(ctx):
         return Reply(NO_AGREEMENT, private=True)
     m = ctx.session.scalar(
         select(Meeting)
@@ -129,22 +129,13 @@ def _agreement_ids(ctx: Context) -> list[int]:
     return list(ctx.session.scalars(agreements_of(ctx.contact.id)))
 
 
-def _agreement_count(ctx: Context) -> int:
-    return (
-        ctx.session.scalar(
-            select(func.count()).select_from(agreements_of(ctx.contact.id).subquery())
-        )
-        or 0
-    )
-
-
 def _lines(
     ctx: Context, items: list[DueItem], *, show_all: bool = False, agreements: int | None = None
 ) -> tuple[str, ...]:
     """One line per item; the agreement named only when there are several (`agreements`: how
     many the person has, when the caller knows)."""
     several = len({i.agreement_key for i in items}) > 1 or (
-        (agreements if agreements is not None else _agreement_count(ctx)) > 1
+        (agreements if agreements is not None else len(_agreement_ids(ctx))) > 1
     )
     lines = [describe(i, ctx, agreement=several) for i in items]
     if show_all or len(lines) <= MAX_LINES:
