@@ -123,3 +123,24 @@ def test_reads_first_refuses_a_flush_and_what_is_left_unflushed(demo: Flask) -> 
 
 def _now(demo: Flask) -> Any:
     return demo.extensions["renkei"].clock()
+
+
+def test_a_reply_refused_by_line_is_logged_and_nothing_else_changes(
+    demo: Flask,
+    line_api: HTTPServer,
+    executor: RecordingExecutor,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Replies skip the SDK's request models but not its client: LINE's error is still an
+    ApiException, logged with its status."""
+    link_account(demo, "line", "tanaka", "Utanaka")
+    line_api.expect_request("/v2/bot/message/reply", method="POST").respond_with_json(
+        {"message": "Invalid reply token"}, status=400
+    )
+    body = line_body(line_text_event("予定", user_id="Utanaka", event_id="E-bad", reply_token="x"))
+    assert post_line(demo.test_client(), body).status_code == 200
+    executor.drain()
+    assert "LINE reply failed: status 400" in caplog.text
+    sent = [r for r, _ in line_api.log if r.path == "/v2/bot/message/reply"]
+    assert len(sent) == 1 and sent[0].headers["Authorization"].startswith("Bearer ")
+    assert _count(demo, ProcessedEvent) == 1
