@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
 from handlers.privacy import for_chat
+from handlers.registry import surely_writes
 from storage.db import WouldWrite, reads_first, transaction
 from storage.events import claim_event
 
@@ -68,6 +69,8 @@ class Inbound:
 
         try:
             now = self.clock()
+            if surely_writes(incoming.text):  # 活動, KPI, 完了: no point in trying to only read
+                return self.once(incoming.platform, event_id, action, now=now)
             try:
                 reply = self._reading(action, now)
             except WouldWrite:  # it writes: redone whole, with the claim, in one transaction
