@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
@@ -71,39 +71,50 @@ def due_for_contact(
         if agreement_ids is not None
         else session.scalars(agreements_of(contact_id)).all()
     )
-    items = due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
-    # A successor not on the agreement yet sees the handover that will make them its primary.
-    incoming = session.scalars(
-        select(Handover.agreement_id).where(
-            Handover.to_contact_id == contact_id,
-            Handover.applied_at.is_(None),
-            Handover.cancelled_at.is_(None),
-            Handover.agreement_id.not_in(ids),
-        )
-    ).all()
-    if incoming:
-        agreements = {
-            a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(incoming)))
-        }
-        items += _handovers(session, agreements, start, end)
-    return items
+    agreements = _agreements(session, ids)
+    items = _due(session, agreements, start, end, tz, handovers=False)
+    # With the handovers of those agreements (one query), the ones that will make this contact
+    # the primary of an agreement they are not on yet: a successor sees them coming.
+    items += _handovers(session, agreements, start, end, successor_id=contact_id)
+    return _in_order(items, tz)
 
 
 def due_for_agreements(
     session: Session, *, agreement_ids: Sequence[int], start: date, end: date, tz: ZoneInfo
 ) -> list[DueItem]:
     """Items due between `start` and `end` (inclusive), plus what is still open from before."""
-    if not agreement_ids:
+    agreements = _agreements(session, agreement_ids)
+    return _in_order(_due(session, agreements, start, end, tz), tz)
+
+
+def _agreements(session: Session, ids: Sequence[int]) -> dict[int, Agreement]:
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids)))}
+
+
+def _due(
+    session: Session,
+    agreements: dict[int, Agreement],
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    *,
+    handovers: bool = True,
+) -> list[DueItem]:
+    if not agreements:
         return []
-    agreements = {
-        a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(agreement_ids)))
-    }
     items: list[DueItem] = []
     items += _meetings(session, agreements, start, end, tz)
     items += _action_items(session, agreements, start, end)
     items += _kpi_entries(session, agreements, start, end)
     items += _renewals(agreements.values(), start, end)
-    items += _handovers(session, agreements, start, end)
+    if handovers:
+        items += _handovers(session, agreements, start, end)
+    return items
+
+
+def _in_order(items: list[DueItem], tz: ZoneInfo) -> list[DueItem]:
     # Overdue first, then by day; on one day, dated items before timed ones, then by time.
     return sorted(
         items,
@@ -165,27 +176,35 @@ _LEAVING, _SUCCESSOR = aliased(Contact, name="leaving"), aliased(Contact, name="
 
 
 def _handovers(
-    session: Session, agreements: dict[int, Agreement], start: date, end: date
+    session: Session,
+    agreements: dict[int, Agreement],
+    start: date,
+    end: date,
+    *,
+    successor_id: int | None = None,
 ) -> list[DueItem]:
     """Scheduled 担当変更 (storage.handovers) not in effect yet: shown until their day, however
-    far (「4月1日から」 told in December must stay in sight), like an overdue task."""
+    far (「4月1日から」 told in December must stay in sight), like an overdue task.
+    `successor_id`: also those handing an agreement (any) over to this contact."""
     old, new = _LEAVING, _SUCCESSOR
+    which = Handover.agreement_id.in_(agreements)
+    if successor_id is not None:
+        which = or_(which, Handover.to_contact_id == successor_id)
     rows = session.execute(
-        select(Handover, old.name, new.name)
+        select(Handover, old.name, new.name, Agreement)
         .join(old, old.id == Handover.from_contact_id)
         .join(new, new.id == Handover.to_contact_id)
+        .join(Agreement, Agreement.id == Handover.agreement_id)
         .where(
-            Handover.agreement_id.in_(agreements),
+            which,
             Handover.applied_at.is_(None),
             Handover.cancelled_at.is_(None),
             Handover.effective_on >= start,
         )
     ).all()
     return [
-        _item(
-            agreements[h.agreement_id], "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id
-        )
-        for h, a, b in rows
+        _item(agreement, "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id)
+        for h, a, b, agreement in rows
     ]
 
 
