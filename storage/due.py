@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
@@ -56,6 +56,38 @@ def agreements_of(contact_id: int) -> Select[tuple[int]]:
     )
 
 
+# The chat's hottest statements, built once with their parameters bound at run time: building
+# a select with its comparisons cost more than running it on SQLite (`expanding` binds a list).
+_IDS = bindparam("ids", expanding=True)
+_AGREEMENTS_OF = (
+    select(AgreementContact.agreement_id)
+    .where(AgreementContact.contact_id == bindparam("contact_id"))
+    .distinct()
+)
+_AGREEMENTS = select(Agreement).where(Agreement.id.in_(_IDS))
+_MEETINGS = select(Meeting).where(
+    Meeting.agreement_id.in_(_IDS),
+    Meeting.cancelled.is_(False),
+    Meeting.starts_at >= bindparam("lo"),
+    Meeting.starts_at < bindparam("hi"),
+)
+_OPEN_ACTION_ITEMS = select(ActionItem).where(
+    ActionItem.agreement_id.in_(_IDS),
+    ActionItem.done_at.is_(None),
+    ActionItem.due_on <= bindparam("end"),
+)
+_KPIS = select(Kpi).where(Kpi.agreement_id.in_(_IDS))
+_KPI_ENTRIES = select(KpiEntry.kpi_id, KpiEntry.period_start).where(
+    KpiEntry.kpi_id.in_(bindparam("kpi_ids", expanding=True)),
+    KpiEntry.period_start >= bindparam("since"),
+)
+
+
+def contact_agreement_ids(session: Session, contact_id: int) -> list[int]:
+    """`agreements_of`, run."""
+    return list(session.scalars(_AGREEMENTS_OF, {"contact_id": contact_id}))
+
+
 def due_for_contact(
     session: Session,
     *,
@@ -69,7 +101,7 @@ def due_for_contact(
     ids = (
         list(agreement_ids)
         if agreement_ids is not None
-        else session.scalars(agreements_of(contact_id)).all()
+        else contact_agreement_ids(session, contact_id)
     )
     agreements = _agreements(session, ids)
     items = _due(session, agreements, start, end, tz, handovers=False)
@@ -90,7 +122,7 @@ def due_for_agreements(
 def _agreements(session: Session, ids: Sequence[int]) -> dict[int, Agreement]:
     if not ids:
         return {}
-    return {a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(ids)))}
+    return {a.id: a for a in session.scalars(_AGREEMENTS, {"ids": list(ids)})}
 
 
 def _due(
@@ -132,11 +164,7 @@ def _meetings(
 ) -> list[DueItem]:
     lo = datetime.combine(start, time.min, tz)
     hi = datetime.combine(end + timedelta(days=1), time.min, tz)
-    rows = session.scalars(
-        select(Meeting)
-        .where(Meeting.agreement_id.in_(agreements), Meeting.cancelled.is_(False))
-        .where(Meeting.starts_at >= lo, Meeting.starts_at < hi)
-    )
+    rows = session.scalars(_MEETINGS, {"ids": list(agreements), "lo": lo, "hi": hi})
     return [
         _item(
             agreements[m.agreement_id],
@@ -153,11 +181,7 @@ def _meetings(
 def _action_items(
     session: Session, agreements: dict[int, Agreement], start: date, end: date
 ) -> list[DueItem]:
-    rows = session.scalars(
-        select(ActionItem)
-        .where(ActionItem.agreement_id.in_(agreements), ActionItem.done_at.is_(None))
-        .where(ActionItem.due_on <= end)
-    )
+    rows = session.scalars(_OPEN_ACTION_ITEMS, {"ids": list(agreements), "end": end})
     return [
         _item(
             agreements[a.agreement_id],
@@ -173,6 +197,21 @@ def _action_items(
 
 # Built once: aliases made per call defeat SQLAlchemy's compiled-statement cache (3 ms a 予定).
 _LEAVING, _SUCCESSOR = aliased(Contact, name="leaving"), aliased(Contact, name="successor")
+_HANDOVERS_SCHEDULED = (
+    select(Handover, _LEAVING.name, _SUCCESSOR.name, Agreement)
+    .join(_LEAVING, _LEAVING.id == Handover.from_contact_id)
+    .join(_SUCCESSOR, _SUCCESSOR.id == Handover.to_contact_id)
+    .join(Agreement, Agreement.id == Handover.agreement_id)
+    .where(
+        Handover.applied_at.is_(None),
+        Handover.cancelled_at.is_(None),
+        Handover.effective_on >= bindparam("start"),
+    )
+)
+_HANDOVERS = _HANDOVERS_SCHEDULED.where(Handover.agreement_id.in_(_IDS))
+_HANDOVERS_WITH_COMING = _HANDOVERS_SCHEDULED.where(
+    or_(Handover.agreement_id.in_(_IDS), Handover.to_contact_id == bindparam("successor"))
+)
 
 
 def _handovers(
@@ -186,22 +225,9 @@ def _handovers(
     """Scheduled 担当変更 (storage.handovers) not in effect yet: shown until their day, however
     far (「4月1日から」 told in December must stay in sight), like an overdue task.
     `successor_id`: also those handing an agreement (any) over to this contact."""
-    old, new = _LEAVING, _SUCCESSOR
-    which = Handover.agreement_id.in_(agreements)
-    if successor_id is not None:
-        which = or_(which, Handover.to_contact_id == successor_id)
-    rows = session.execute(
-        select(Handover, old.name, new.name, Agreement)
-        .join(old, old.id == Handover.from_contact_id)
-        .join(new, new.id == Handover.to_contact_id)
-        .join(Agreement, Agreement.id == Handover.agreement_id)
-        .where(
-            which,
-            Handover.applied_at.is_(None),
-            Handover.cancelled_at.is_(None),
-            Handover.effective_on >= start,
-        )
-    ).all()
+    stmt = _HANDOVERS if successor_id is None else _HANDOVERS_WITH_COMING
+    params = {"ids": list(agreements), "start": start, "successor": successor_id}
+    rows = session.execute(stmt, params).all()
     return [
         _item(agreement, "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id)
         for h, a, b, agreement in rows
@@ -211,19 +237,12 @@ def _handovers(
 def _kpi_entries(
     session: Session, agreements: dict[int, Agreement], start: date, end: date
 ) -> list[DueItem]:
-    kpis = session.scalars(select(Kpi).where(Kpi.agreement_id.in_(agreements))).all()
+    kpis = session.scalars(_KPIS, {"ids": list(agreements)}).all()
     if not kpis:
         return []
     lo = start - KPI_OVERDUE_LOOKBACK
-    entered = set(
-        session.execute(
-            select(KpiEntry.kpi_id, KpiEntry.period_start).where(
-                KpiEntry.kpi_id.in_([k.id for k in kpis]),
-                KpiEntry.period_start
-                >= _first_period_bound(lo, max(k.entry_due_days for k in kpis)),
-            )
-        )
-    )
+    since = _first_period_bound(lo, max(k.entry_due_days for k in kpis))
+    entered = set(session.execute(_KPI_ENTRIES, {"kpi_ids": [k.id for k in kpis], "since": since}))
     items = []
     for kpi in kpis:
         agreement = agreements[kpi.agreement_id]
