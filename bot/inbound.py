@@ -57,11 +57,13 @@ class Inbound:
     def handle(self, incoming: Incoming, *, event_id: str | None = None) -> Reply | None:
         """The reply for `incoming`, or None for a redelivered event or group chatter.
 
-        Most messages only read (予定, 履歴, a question): they are answered in a transaction
-        that may not write, and the event is claimed after it. The first write turns the
-        attempt into the full path: the event id claimed in the same transaction as the
-        command's writes, so a redelivery is a no-op and a failure leaves neither the claim nor
-        half a record.
+        The event id is claimed in the same transaction as the command's writes, so a
+        redelivery is a no-op and a failure leaves neither the claim nor half a record.
+
+        Most messages only read (予定, 履歴, a question). On SQLite, whose writers take turns
+        for the whole file, they are first answered in a transaction that may not write, and
+        the event is claimed after it; the first write turns the attempt into the path above.
+        PostgreSQL locks rows, not the database: there every message is one transaction.
         """
 
         def action(session: Session, now: datetime) -> Reply | None:
@@ -69,7 +71,7 @@ class Inbound:
 
         try:
             now = self.clock()
-            if surely_writes(incoming.text):  # 活動, KPI, 完了: no point in trying to only read
+            if not self._one_writer or surely_writes(incoming.text):  # 活動, KPI, 完了 write
                 return self.once(incoming.platform, event_id, action, now=now)
             try:
                 reply = self._reading(action, now)
@@ -88,6 +90,10 @@ class Inbound:
     def respond(self, session: Session, incoming: Incoming, *, now: datetime) -> Reply | None:
         """The command's answer, marked private where the group may not see it."""
         return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
+
+    @property
+    def _one_writer(self) -> bool:
+        return bool(self.sessions.kw["bind"].dialect.name == "sqlite")
 
     def _reading(self, action: Action, now: datetime) -> Reply | None:
         """`action` in a transaction that only reads; raises WouldWrite at its first write."""
