@@ -93,16 +93,24 @@ def _forget_new(sessions: sessionmaker[Session], until: datetime) -> None:
 
 
 def senders(stub_url: str) -> dict[str, Any]:
-    from bot.senders import LineSender, LocalSender, SlackSender, line_api
-    from bot.slack import slack_client
+    """The senders the clock process builds (bot.clock_main.senders_for), pointed at the stub:
+    what this process imports is what the clock imports, so its memory is the clock's."""
+    from bot.clock_main import senders_for
+    from config import load_settings
 
-    return {
-        "line": LineSender(line_api(stub_url, "bench-line-access-token")),
-        "slack": SlackSender(
-            slack_client(f"{stub_url}/api/", "xoxb-bench"), public_base_url=stub_url
-        ),
-        "local": LocalSender(),
-    }
+    return dict(
+        senders_for(
+            load_settings(
+                line_channel_secret="bench-line-secret",
+                line_channel_access_token="bench-line-access-token",
+                line_api_endpoint=stub_url,
+                slack_signing_secret="bench-slack-secret",
+                slack_bot_token="xoxb-bench",
+                slack_api_url=f"{stub_url}/api/",
+                public_base_url=stub_url,
+            )
+        )
+    )
 
 
 def time_plan(
