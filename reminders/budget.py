@@ -5,6 +5,9 @@ first overdue notice, escalations, a snooze ending. A reminder that leads up to 
 more business days ahead goes on the person's touch day on or before its moment — the digest day
 (the week's first business day) or Thursday (the next business day when it is a holiday) — so it
 rides in the same push as the digest or the day's other reminders, and never arrives late.
+Only the first overdue notice is urgent: the weekly nags after it go on the touch day on or after
+their moment (their escalations to the secondaries and the channel keep their day), except the
+last note at the nag limit, which is an escalation too.
 What the weekly digest listed (due in its next two weeks) is not pushed again before its urgent
 window. Per agreement: `reminders: {attention_budget: 0}` turns it off.
 """
@@ -101,6 +104,14 @@ def budgeted_request(at: datetime, deadline: date, tz: ZoneInfo) -> datetime:
         return at
     later = touch_day_after(day)
     return datetime.combine(later, OFFICE_OPENS, tz) if not is_urgent(later, deadline) else at
+
+
+@functools.lru_cache(maxsize=65536)
+def budgeted_nag(at: datetime, tz: ZoneInfo) -> datetime:
+    """A weekly nag after the first overdue notice is not urgent: the touch day on or after
+    `at` (never before a week has passed since the previous one), riding with that day's push."""
+    later = touch_day_after(at.astimezone(tz).date())
+    return max(at, datetime.combine(later, OFFICE_OPENS, tz))
 
 
 def skipped_as_listed(kind: str, at: datetime, deadline: date, tz: ZoneInfo) -> bool:

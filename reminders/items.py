@@ -145,11 +145,18 @@ def _chase(
     for i, slot in enumerate(slots):
         if budget and slot.phase == "lead" and skipped_as_listed(kind, slot.at, deadline, world.tz):
             continue
+        overdue = slot.phase == "overdue"
+        # A nag the budget moved to a touch day: its escalation keeps the rule's own day.
+        escalate_at = slot.held or slot.at
+        escalates = overdue and escalate is not None and i < limit
+        if escalates and escalate_at != slot.at and world.keeps(item_key, escalate_at):
+            out += _escalation(
+                world, a, item_key, slot, escalate_at, escalate, subject_of, deadline, detail
+            )
         if not world.keeps(item_key, slot.at):
             if i == limit:
                 break
             continue
-        overdue = slot.phase == "overdue"
         stale = end_of(deadline, world.tz) if slot.phase in ("lead", "due") else slot.at + WEEK
         common = {
             "item_key": item_key,
@@ -185,19 +192,43 @@ def _chase(
                 **common,  # type: ignore[arg-type]
             )
         )
-        if overdue and escalate is not None and (escalate or channels):
-            out.append(
-                Occurrence(
-                    tag=f"{slot.tag}esc",
-                    kind="escalation",
-                    subject="【エスカレーション】"
-                    + _fill(subject_of["last"], 0, deadline, slot.at, world.tz),
-                    to=escalate,
-                    channels=channels,
-                    **common,  # type: ignore[arg-type]
-                )
+        if escalates and escalate_at == slot.at:
+            out += _escalation(
+                world, a, item_key, slot, slot.at, escalate, subject_of, deadline, detail
             )
     return out
+
+
+def _escalation(
+    world: World,
+    a: Agreement,
+    item_key: str,
+    slot: Slot,
+    at: datetime,
+    escalate: tuple[int, ...] | None,
+    subject_of: dict[str, str],
+    deadline: date,
+    detail: tuple[str, ...],
+) -> list[Occurrence]:
+    """An overdue week's escalation to the secondaries and the Slack channel (urgent: on the
+    rule's own day, also when the budget moved the owner's nag to a touch day)."""
+    channels = slack_of(a)
+    if escalate is None or not (escalate or channels):
+        return []
+    return [
+        Occurrence(
+            item_key=item_key,
+            agreement_id=a.id,
+            tag=f"{slot.tag}esc",
+            at=at,
+            kind="escalation",
+            subject="【エスカレーション】" + _fill(subject_of["last"], 0, deadline, at, world.tz),
+            to=escalate,
+            channels=channels,
+            detail=detail,
+            stale_after=at + WEEK,
+        )
+    ]
 
 
 def _last_note_to(world: World, agreement_id: int, owner: int) -> tuple[int, ...]:
