@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminders.budget import budgeted_lead, skipped_as_listed
+from reminders.budget import budgeted_lead, listing_digest
 from reminders.business_days import OFFICE_OPENS, business_days_before, morning
 from reminders.keys import ItemKey
 from reminders.slots import Slot, chase_slots, end_of
@@ -40,6 +40,9 @@ class Occurrence:
     channels: tuple[str, ...] = ()  # slack:C… / line:G…
     detail: tuple[str, ...] = ()
     stale_after: datetime | None = None
+    # The digest day whose list may hold this lead (reminders.budget.listing_digest): left out
+    # by reminders.listed when that digest really listed the item.
+    listed_on: date | None = None
 
 
 class KpiRow(NamedTuple):
@@ -92,8 +95,7 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
         if at in seen or at >= m.starts_at:
             continue
         seen.add(at)
-        if budget and skipped_as_listed("meeting", at, day, world.tz):
-            continue
+        listed_on = listing_digest("meeting", at, day, world.tz) if budget else None
         if not world.keeps(ItemKey.meeting(m.id).key, at):
             continue
         out.append(
@@ -107,6 +109,7 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
                 to=tuple(world.people(a.id)),
                 detail=(f"協定：{a.title}",),
                 stale_after=m.starts_at,
+                listed_on=listed_on,
             )
         )
     return out
@@ -143,8 +146,11 @@ def _chase(
     out = []
     budget = bool(world.rules[a.id].attention_budget)
     for i, slot in enumerate(slots):
-        if budget and slot.phase == "lead" and skipped_as_listed(kind, slot.at, deadline, world.tz):
-            continue
+        listed_on = (
+            listing_digest(kind, slot.at, deadline, world.tz)
+            if budget and slot.phase == "lead"
+            else None
+        )
         overdue = slot.phase == "overdue"
         # A nag the budget moved to a touch day: its escalation keeps the rule's own day.
         escalate_at = slot.held or slot.at
@@ -189,6 +195,7 @@ def _chase(
                 kind=kind,
                 subject=_fill(subject_of[phase], days, deadline, slot.at, world.tz),
                 to=tuple(dict.fromkeys(recipients)),
+                listed_on=listed_on,
                 **common,  # type: ignore[arg-type]
             )
         )

@@ -15,8 +15,9 @@ from reminders.planner import Planned, plan_notifications
 from storage.agreement_file import parse_agreement_file
 from storage.db import transaction
 from storage.importer import import_agreements
-from storage.models import Agreement, ChatIdentity, Contact
+from storage.models import ActionItem, Agreement, ChatIdentity, Contact, Meeting
 from tests.conftest import NOW, TOKYO
+from tests.support import say
 
 FY_START = datetime(2026, 4, 1, tzinfo=TOKYO)
 FY_END = datetime(2027, 4, 1, tzinfo=TOKYO)
@@ -241,3 +242,85 @@ def test_later_nags_go_on_touch_days_their_escalations_keep_their_day(app: Flask
     assert len(keys) == len(set(keys)) and set(keys) <= set(was)
     chased = {k for k, d in was.items() if re.search(r"\|(w\d+|w\d+esc|last)\|", k)}
     assert {k for k in chased if was[k] < date(2027, 3, 22)} <= set(keys)
+
+
+LISTS = """
+organizations:
+  - {key: town, name: きた町, kind: municipality}
+  - {key: co, name: 株式会社きた, kind: company}
+contacts:
+  - {key: k, name: 北村, organization: town}
+  - {key: m, name: 南, organization: town}
+  - {key: c, name: 千葉, organization: co}
+agreements:
+  - key: kita
+    title: きた町と株式会社きたとの包括連携協定
+    parties: [town, co]
+    starts_on: 2026-04-01
+    ends_on: 2029-03-31
+    contacts: {town: {primary: k}, co: {primary: c}}
+    reminders: {action_item_days: [7]}
+    action_items:
+{fillers}
+      - {title: 目標の報告, owner: k, due_on: 2026-12-17}
+  - key: minami
+    title: きた町と株式会社きたとの連携協定（南）
+    parties: [town, co]
+    starts_on: 2026-04-01
+    ends_on: 2029-03-31
+    contacts: {town: {primary: m}, co: {primary: c}}
+    reminders: {action_item_days: [7]}
+    meetings:
+      - {kind: working, title: 既存の定例会, at: "2026-12-17T10:00"}
+    action_items:
+      - {title: 目標の報告, owner: m, due_on: 2026-12-17}
+"""
+
+
+def test_only_what_the_digest_really_listed_is_left_out(app: Flask) -> None:
+    fillers = "\n".join(
+        f"      - {{title: 準備{n}, owner: k, due_on: 2026-12-{8 + n:02d}}}" for n in range(7)
+    )
+    with transaction(app.extensions["renkei"].sessions) as s:
+        text = LISTS.replace("{fillers}", fillers)
+        import_agreements(s, parse_agreement_file(text), tz=TOKYO, now=NOW)
+    # Tuesday 12/8, after Monday's digest: a meeting on 12/17 is added through the chat
+    app.extensions["renkei"].clock.now = datetime(2026, 12, 8, 10, 0, tzinfo=TOKYO)
+    assert "登録" in say(app, "m", "会議 12/17 14:00 追加の定例会 町役場").text
+    with app.extensions["renkei"].sessions() as s:
+        added = s.scalar(select(Meeting.id).where(Meeting.title == "追加の定例会"))
+    planned = [p for p in plan(app) if p.agreement_key in ("kita", "minami")]
+
+    def on_thursday(agreement: str, recipient: str) -> list[str]:
+        return sorted(
+            p.item_key
+            for p in planned
+            if p.agreement_key == agreement
+            and p.recipient == recipient
+            and p.send_at.date() == date(2026, 12, 10)
+        )
+
+    # The task due 12/17 is 7 days ahead on Thursday 12/10 (not urgent). Monday 12/7's digest
+    # for minami listed it: left out. For kita it is the 8th line of 「今後2週間」 (the card shows
+    # 6, then 「ほか2件」): the digest did not list it, so it is pushed.
+    with app.extensions["renkei"].sessions() as s:
+        kita_task, minami_task = (
+            s.scalar(
+                select(ActionItem.id)
+                .join(Agreement)
+                .where(Agreement.key == key, ActionItem.title == "目標の報告")
+            )
+            for key in ("kita", "minami")
+        )
+    assert f"action_item:{kita_task}" in on_thursday("kita", "k")
+    assert f"action_item:{minami_task}" not in on_thursday("minami", "m")
+    # the meeting imported before the digest was listed; the one added on Tuesday was not
+    meetings = on_thursday("minami", "m")
+    assert f"meeting:{added}" in meetings
+    assert [k for k in meetings if k.startswith("meeting:")] == [f"meeting:{added}"]
+    # budget off: both leads are there, on their own day
+    before = [p for p in plan(app, budget=False) if p.recipient in ("k", "m")]
+    assert {p.item_key for p in before if p.send_at.date() == date(2026, 12, 10)} >= {
+        f"action_item:{kita_task}",
+        f"action_item:{minami_task}",
+    }
