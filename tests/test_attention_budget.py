@@ -324,3 +324,10 @@ def test_only_what_the_digest_really_listed_is_left_out(app: Flask) -> None:
         f"action_item:{kita_task}",
         f"action_item:{minami_task}",
     }
+
+
+def test_the_budget_reads_as_many_lines_as_the_digest_card_shows() -> None:
+    from bot.digest import MAX_LINES
+    from reminders.budget import DIGEST_LINES
+
+    assert DIGEST_LINES == MAX_LINES
