@@ -44,6 +44,7 @@ from reminders.items import (
     running_on,
 )
 from reminders.keys import ItemKey, digest_key
+from reminders.listed import drop_listed
 from reminders.rules import ReminderRules, rules_from
 from reminders.world import Person, Role, Window, World
 from storage.ja_format import fmt_date, short_title
@@ -154,6 +155,8 @@ def plan_notifications(
     )
     occurrences = _all_occurrences(session, world, lo, hi)
     occurrences = _apply_states(occurrences, _states_of(session, occurrences), tz)
+    # The attention budget: leads the person's weekly digest already listed are not pushed.
+    occurrences = drop_listed(session, world, occurrences, start=start, end=end)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
     # expansion to recipients, which multiplies the rows: a tick's cost follows what is due.
     planned = [
