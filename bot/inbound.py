@@ -17,6 +17,7 @@ from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
 from handlers.privacy import for_chat
 from handlers.registry import surely_writes
+from storage.arrival import Arrival, arrive
 from storage.db import WouldWrite, reads_first, transaction
 from storage.events import claim_event
 
@@ -72,11 +73,11 @@ class Inbound:
         try:
             now = self.clock()
             if not self._one_writer or surely_writes(incoming.text):  # 活動, KPI, 完了 write
-                return self.once(incoming.platform, event_id, action, now=now)
+                return self._in_one(incoming, event_id, now)
             try:
                 reply = self._reading(action, now)
             except WouldWrite:  # it writes: redone whole, with the claim, in one transaction
-                return self.once(incoming.platform, event_id, action, now=now)
+                return self._in_one(incoming, event_id, now)
             return reply if self._claim(incoming.platform, event_id, now) else None
         except DatabaseUnavailable:
             if event_id is not None:
@@ -87,9 +88,34 @@ class Inbound:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
 
-    def respond(self, session: Session, incoming: Incoming, *, now: datetime) -> Reply | None:
+    def respond(
+        self,
+        session: Session,
+        incoming: Incoming,
+        *,
+        now: datetime,
+        sender: Arrival | None = None,
+    ) -> Reply | None:
         """The command's answer, marked private where the group may not see it."""
-        return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
+        reply = respond(session, incoming, now=now, tz=self.tz, sender=sender)
+        return for_chat(session, incoming, reply)
+
+    def _in_one(self, incoming: Incoming, event_id: str | None, now: datetime) -> Reply | None:
+        """The message in one transaction with the claim of its event (read with the sender)."""
+        platform = incoming.platform
+        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
+            arrival = arrive(
+                session,
+                platform=platform,
+                event_id=event_id,
+                now=now,
+                external_id=incoming.user_id,
+                chat_key=incoming.chat_id or "",
+            )
+            if not arrival.claimed:
+                log.info("%s event %s seen before: acknowledged, not applied", platform, event_id)
+                return None
+            return self.respond(session, incoming, now=now, sender=arrival)
 
     @property
     def _one_writer(self) -> bool:
