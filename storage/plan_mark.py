@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import plan_index
 from storage.models import PlanMark
 
 NAME = "planner"
@@ -33,4 +34,6 @@ def mark_planned(session: Session, until: datetime) -> None:
 
 
 def forget(session: Session) -> None:
+    """The next tick looks back fully and works out every agreement again (plan_index)."""
     session.execute(delete(PlanMark).where(PlanMark.name == NAME))
+    plan_index.forget(session)
