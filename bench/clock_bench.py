@@ -87,7 +87,13 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
         mark_planned(s, until)  # and the planner's mark where those ticks left it
         if index:  # and the index of next moments (storage.plan_index)
             plan_index = importlib.import_module("storage.plan_index")
-            plan_index.record(s, planned_from=until, next_at=index, seen=plan_index.changes(s))
+            plan_index.record(
+                s,
+                planned_from=until,
+                next_at=index,
+                seen=plan_index.changes(s),
+                rules=importlib.import_module("reminders.planner").RULES_VERSION,
+            )
     return len(rows)
 
 

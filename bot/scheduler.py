@@ -28,7 +28,7 @@ from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
 from reminders.business_days import in_office_hours
 from reminders.keys import ItemKey
-from reminders.planner import Planned, plan_notifications
+from reminders.planner import RULES_VERSION, Planned, plan_notifications
 from reminders.state import unwanted
 from storage import plan_index
 from storage.clock_status import record_plan
@@ -96,7 +96,7 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
             failures=failures,
             # Only the agreements with a moment due (or changed) are worked out; their next
             # moments are kept for the following ticks.
-            due=plan_index.due(recent, end) if recent is not None else None,
+            due=plan_index.due(recent, end, RULES_VERSION) if recent is not None else None,
             horizon=end + INDEX_AHEAD,
             next_at=next_at,
         )
@@ -132,7 +132,9 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
                     cache.new_charts.clear()
                 inserted += insert_new(writer, rows)
     with transaction(sessions) as session:
-        plan_index.record(session, planned_from=end, next_at=next_at, seen=seen)
+        plan_index.record(
+            session, planned_from=end, next_at=next_at, seen=seen, rules=RULES_VERSION
+        )
         mark_planned(session, end)
         record_plan(session, now, failures=len(failures))
         purged = purge_events(session, now=now)

@@ -19,10 +19,13 @@ Rules (defaults in reminders.rules, overridable per agreement):
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -93,6 +96,20 @@ PLANNED_COLUMNS = (
 # The furthest a reminder's business morning moves from its day: the year-end closure
 # (12/29–1/3) with the weekends around it.
 MARGIN = timedelta(days=10)
+
+
+def _rules_version() -> str:
+    """What the index's next moments were worked out with (storage.plan_index): the code of
+    the schedules and the holiday calendar's version. A deploy that changes either makes the
+    next tick work every agreement out again."""
+    digest = hashlib.sha256(importlib.metadata.version("jpholiday").encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted([*root.glob("*.py"), root.parent / "storage" / "due.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RULES_VERSION = _rules_version()
 
 
 @dataclass(frozen=True)

@@ -364,6 +364,7 @@ class PlanNext(Base):
     agreement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     planned_from: Mapped[datetime]
     next_at: Mapped[datetime]
+    rules: Mapped[str] = mapped_column(String(16))  # the rules' code it was worked out with
 
 
 class PlanChange(Base):

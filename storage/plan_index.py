@@ -42,11 +42,11 @@ _BY_AGREEMENT = (Meeting, ActionItem, Kpi, Activity, AgreementContact, ReminderS
 _WATCHED = (Agreement, KpiEntry, Contact, *_BY_AGREEMENT)
 
 
-def due(recent: datetime, end: datetime) -> ColumnElement[bool]:
-    """The agreements a tick planning [recent, end) must work out: not indexed from `recent` on,
-    with a moment before `end`, or changed by a write since."""
+def due(recent: datetime, end: datetime, rules: str) -> ColumnElement[bool]:
+    """The agreements a tick planning [recent, end) must work out: not indexed from `recent` on
+    by this code of the `rules`, with a moment before `end`, or changed by a write since."""
     known = select(PlanNext.agreement_id).where(
-        PlanNext.planned_from <= recent, PlanNext.next_at >= end
+        PlanNext.planned_from <= recent, PlanNext.next_at >= end, PlanNext.rules == rules
     )
     return Agreement.id.not_in(known) | Agreement.id.in_(select(PlanChange.agreement_id))
 
@@ -63,12 +63,16 @@ def record(
     planned_from: datetime,
     next_at: dict[int, datetime],
     seen: Iterable[int],
+    rules: str,
 ) -> None:
     """Store the next moments worked out by a tick, and clear the change records it read."""
     ids = sorted(next_at)
     for i in range(0, len(ids), CHUNK):
         session.execute(delete(PlanNext).where(PlanNext.agreement_id.in_(ids[i : i + CHUNK])))
-    rows = [{"agreement_id": a, "planned_from": planned_from, "next_at": next_at[a]} for a in ids]
+    rows = [
+        {"agreement_id": a, "planned_from": planned_from, "next_at": next_at[a], "rules": rules}
+        for a in ids
+    ]
     for i in range(0, len(rows), 1000):
         session.execute(insert(PlanNext), rows[i : i + 1000])
     done = sorted(seen)
@@ -125,7 +129,8 @@ def _values(obj: object, attribute: str) -> set[int]:
     """The attribute's value now and before this flush (a row moved to another agreement moves
     both agreements' schedules)."""
     history = inspect(obj).attrs[attribute].history
-    return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
+    values = (getattr(obj, attribute), *history.added, *history.unchanged, *history.deleted)
+    return {v for v in values if v is not None}
 
 
 @event.listens_for(Session, "do_orm_execute")

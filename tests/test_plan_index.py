@@ -13,7 +13,7 @@ from bot.scheduler import AHEAD, INDEX_AHEAD, LOOKBACK, plan
 from config.demo import DEMO_FILE, render_demo
 from handlers.dispatch import respond
 from handlers.messages import Incoming
-from reminders.planner import Planned, plan_notifications
+from reminders.planner import RULES_VERSION, Planned, plan_notifications
 from storage import plan_index
 from storage.agreement_file import parse_agreement_file
 from storage.db import transaction
@@ -33,7 +33,7 @@ def both_ways(s: Session, now: datetime) -> tuple[list[Planned], list[Planned]]:
     indexed = plan_notifications(
         s,
         **common,  # type: ignore[arg-type]
-        due=plan_index.due(recent, end) if recent is not None else None,
+        due=plan_index.due(recent, end, RULES_VERSION) if recent is not None else None,
         horizon=end + INDEX_AHEAD,
         next_at={},
     )
@@ -103,7 +103,7 @@ def test_ten_weeks_of_indexed_ticks_plan_exactly_what_a_full_evaluation_plans(
                 indexed, full = both_ways(s, now)
                 mark = planned_until(s)
                 if mark is not None:
-                    due = plan_index.due(mark, now + AHEAD)
+                    due = plan_index.due(mark, now + AHEAD, RULES_VERSION)
                     worked = s.scalar(select(func.count()).select_from(Agreement).where(due))
                     skipped += (worked or 0) < (agreements or 0)
             assert indexed == full, now

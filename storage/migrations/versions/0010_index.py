@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("agreement_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("planned_from", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rules", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("agreement_id", name=op.f("pk_plan_next")),
     )
     op.create_index("ix_plan_next_next_at", "plan_next", ["next_at"])
