@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.scheduler import AHEAD, INDEX_AHEAD, LOOKBACK, plan
@@ -165,3 +165,30 @@ def test_an_import_moves_the_next_moment(demo: Flask) -> None:
         after = stored_next(s)
         assert_index_right(s, second + AHEAD)
     assert after != before
+
+
+def test_a_bulk_update_of_what_the_rules_read_forgets_the_index(demo: Flask) -> None:
+    # e.g. the bot leaving a LINE group: every agreement's line_group at once
+    sessions = demo.extensions["renkei"].sessions
+    plan(sessions, now=datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO), tz=TOKYO)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlanNext)) == 3
+    with transaction(sessions) as s:
+        s.execute(update(Outbox).values(attempts=0))  # not read by the rules: kept
+        assert s.scalar(select(func.count()).select_from(PlanNext)) == 3
+        s.execute(update(Agreement).where(Agreement.id > 0).values(line_group=None))
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PlanNext)) == 0
+
+
+def test_a_kpi_value_records_its_agreement_for_the_next_tick(demo: Flask, clock: Clock) -> None:
+    sessions = demo.extensions["renkei"].sessions
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=TOKYO)
+    plan(sessions, now=now, tz=TOKYO)
+    with sessions() as s:
+        kpi = s.scalars(select(Kpi).order_by(Kpi.id)).first()
+        assert kpi is not None
+        assert not s.scalars(select(PlanChange)).all()
+    chat(demo, clock, now, "tanaka", f"KPI {kpi.name} 120")
+    with sessions() as s:
+        assert set(s.scalars(select(PlanChange.agreement_id))) == {kpi.agreement_id}
