@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
 from handlers.privacy import for_chat
-from storage.db import transaction
+from handlers.registry import surely_writes
+from storage.db import WouldWrite, reads_first, transaction
 from storage.events import claim_event
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,25 @@ class Inbound:
     def handle(self, incoming: Incoming, *, event_id: str | None = None) -> Reply | None:
         """The reply for `incoming`, or None for a redelivered event or group chatter.
 
-        The event id is claimed in the same transaction as the command's writes, so a
-        redelivery is a no-op and a failure leaves neither the claim nor half a record.
+        Most messages only read (予定, 履歴, a question): they are answered in a transaction
+        that may not write, and the event is claimed after it. The first write turns the
+        attempt into the full path: the event id claimed in the same transaction as the
+        command's writes, so a redelivery is a no-op and a failure leaves neither the claim nor
+        half a record.
         """
+
+        def action(session: Session, now: datetime) -> Reply | None:
+            return self.respond(session, incoming, now=now)
+
         try:
-            return self.once(
-                incoming.platform,
-                event_id,
-                lambda session, now: self.respond(session, incoming, now=now),
-            )
+            now = self.clock()
+            if surely_writes(incoming.text):  # 活動, KPI, 完了: no point in trying to only read
+                return self.once(incoming.platform, event_id, action, now=now)
+            try:
+                reply = self._reading(action, now)
+            except WouldWrite:  # it writes: redone whole, with the claim, in one transaction
+                return self.once(incoming.platform, event_id, action, now=now)
+            return reply if self._claim(incoming.platform, event_id, now) else None
         except DatabaseUnavailable:
             if event_id is not None:
                 raise  # the adapter answers 503 and the platform redelivers
@@ -77,28 +89,35 @@ class Inbound:
         """The command's answer, marked private where the group may not see it."""
         return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
 
-    def once(self, platform: str, event_id: str | None, action: Action) -> Reply | None:
+    def _reading(self, action: Action, now: datetime) -> Reply | None:
+        """`action` in a transaction that only reads; raises WouldWrite at its first write."""
+        with _unavailable("a message"), reads_first(self.sessions) as session:
+            return action(session, now)
+
+    def _claim(self, platform: str, event_id: str | None, now: datetime) -> bool:
+        """Claim the event of an answer that wrote nothing, in a transaction of its own (a few
+        microseconds of SQLite's write lock); False for a redelivery, which gets no answer."""
+        if event_id is None:
+            return True
+        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
+            if claim_event(session, platform=platform, event_id=event_id, now=now):
+                return True
+        log.info("%s event %s seen before: acknowledged, not answered again", platform, event_id)
+        return False
+
+    def once(
+        self, platform: str, event_id: str | None, action: Action, *, now: datetime | None = None
+    ) -> Reply | None:
         """Run `action` in one transaction with the claim of `event_id`: a redelivered event
         (a follow, a join, a message) is acknowledged and not applied again. Raises on failure."""
-        now = self.clock()
-        try:
-            with transaction(self.sessions) as session:
-                if event_id is not None and not claim_event(
-                    session, platform=platform, event_id=event_id, now=now
-                ):
-                    log.info(
-                        "%s event %s seen before: acknowledged, not applied", platform, event_id
-                    )
-                    return None
-                return action(session, now)
-        except UNAVAILABLE as exc:
-            log.error(
-                "database unavailable for %s event %s (%s): asking for a redelivery",
-                platform,
-                event_id,
-                type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
-            )
-            raise DatabaseUnavailable from exc
+        now = now or self.clock()
+        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
+            if event_id is not None and not claim_event(
+                session, platform=platform, event_id=event_id, now=now
+            ):
+                log.info("%s event %s seen before: acknowledged, not applied", platform, event_id)
+                return None
+            return action(session, now)
 
     def check_available(self) -> None:
         """Raise DatabaseUnavailable unless the database answers (for adapters that acknowledge
@@ -109,3 +128,17 @@ class Inbound:
         except UNAVAILABLE as exc:
             log.error("database unavailable: asking for a redelivery")
             raise DatabaseUnavailable from exc
+
+
+@contextmanager
+def _unavailable(what: str) -> Iterator[None]:
+    """The database's own failures as DatabaseUnavailable (the platform redelivers)."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        log.error(
+            "database unavailable for %s (%s): asking for a redelivery",
+            what,
+            type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+        )
+        raise DatabaseUnavailable from exc

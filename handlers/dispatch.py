@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from handlers.commands.link import link
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
-from handlers.questions import answer, close
+from handlers.questions import answer, close, known
 from handlers.registry import match
 from handlers.text import normalize
 from handlers.understanding.resolve import THEN, overrides, reply_for
-from storage.identities import contact_for
+from storage.identities import sender_and_question
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,16 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
         return Reply(f"メッセージが長すぎます（{MAX_TEXT}文字まで）。短く分けて送ってください。")
     if found is not None and found[0].name == "link":
         return link(session, incoming, found[1], now=now)
-    contact = contact_for(session, platform=incoming.platform, external_id=incoming.user_id)
+    contact, question = sender_and_question(
+        session,
+        platform=incoming.platform,
+        external_id=incoming.user_id,
+        chat_key=incoming.chat_id or "",
+    )
     if contact is None:
         return PLEASE_REGISTER
     ctx = Context(session, incoming, contact, now, tz)
+    known(ctx, question)
     if found is not None and (chosen := answer(ctx, text, exact=True)):
         return _run(ctx, chosen)  # a choice's label typed as shown, though it reads as a command
     if found is not None and overrides(text, found[0].name, found[1]):
@@ -69,14 +75,16 @@ def _run(ctx: Context, text: str) -> Reply:
     for found in parts:
         assert found is not None and found[0].handle is not None  # checked above
         command, args = found
+        close(ctx)  # a new command supersedes an open question; the command may ask its own
+        replies.append(command.handle(ctx, args))
+        # Said once it has run: an attempt that turns out to write is redone from the start
+        # (bot.inbound), and the log should not show the command twice.
         log.info(
             "command %s from contact %s via %s",
             command.name,
             ctx.contact.key,
             ctx.incoming.platform,
         )
-        close(ctx)  # a new command supersedes an open question; the command may ask its own
-        replies.append(command.handle(ctx, args))
     if len(replies) == 1:
         return replies[0]
     first, last = replies[0], replies[-1]

@@ -21,17 +21,16 @@ def ask(ctx: Context, text: str, options: list[Button], *, command: str) -> Repl
     """Store the question (replacing an older one in this chat) and show numbered choices."""
     options = options[:MAX_OPTIONS]
     _forget(ctx)
-    ctx.session.add(
-        PendingQuestion(
-            contact_id=ctx.contact.id,
-            platform=ctx.incoming.platform,
-            chat_key=ctx.incoming.chat_id or "",
-            command=command,
-            options={b.label: b.text for b in options},
-            created_at=ctx.now,
-            expires_at=ctx.now + TTL,
-        )
+    _cache(ctx)[_key(ctx)] = question = PendingQuestion(
+        contact_id=ctx.contact.id,
+        platform=ctx.incoming.platform,
+        chat_key=ctx.incoming.chat_id or "",
+        command=command,
+        options={b.label: b.text for b in options},
+        created_at=ctx.now,
+        expires_at=ctx.now + TTL,
     )
+    ctx.session.add(question)
     numbered = tuple(f"{i}. {b.label}" for i, b in enumerate(options, 1))
     return Reply(text, items=numbered, buttons=tuple(options))
 
@@ -40,11 +39,11 @@ def answer(ctx: Context, text: str, *, exact: bool = False) -> str | None:
     """The text the typed answer stands for, if it answers the open question; the question is
     closed either way once a reply to it is recognised. `exact`: only a label typed as shown
     (「KPIにも入れる」 answers the question, although it starts with a command word)."""
-    question = ctx.session.scalar(select(PendingQuestion).where(*_mine(ctx)))
+    question = _open(ctx)
     if question is None:
         return None
     if question.expires_at <= ctx.now:
-        ctx.session.delete(question)
+        _forget(ctx)
         return None
     if exact:
         labels = {label.lower(): value for label, value in question.options.items()}
@@ -52,7 +51,7 @@ def answer(ctx: Context, text: str, *, exact: bool = False) -> str | None:
     else:
         choice = _pick(question.options, text.strip())
     if choice is not None:
-        ctx.session.delete(question)
+        _forget(ctx)
     return choice
 
 
@@ -120,5 +119,35 @@ def _mine(ctx: Context) -> tuple[object, ...]:
     )
 
 
+def known(ctx: Context, question: PendingQuestion | None) -> None:
+    """This chat's open question as the caller already read it (with the sender: one query)."""
+    _cache(ctx)[_key(ctx)] = question
+
+
+def _open(ctx: Context) -> PendingQuestion | None:
+    """This chat's open question, read once per transaction: most messages find none, and
+    closing what is not there must not write (see storage.db.reads_first)."""
+    cache = _cache(ctx)
+    key = _key(ctx)
+    if key not in cache:
+        cache[key] = ctx.session.scalar(select(PendingQuestion).where(*_mine(ctx)))
+    return cache[key]
+
+
 def _forget(ctx: Context) -> None:
-    ctx.session.execute(delete(PendingQuestion).where(*_mine(ctx)))  # type: ignore[arg-type]
+    if _open(ctx) is not None:
+        ctx.session.execute(delete(PendingQuestion).where(*_mine(ctx)))  # type: ignore[arg-type]
+        _cache(ctx)[_key(ctx)] = None
+
+
+def _cache(ctx: Context) -> dict[tuple[object, ...], PendingQuestion | None]:
+    cache: dict[tuple[object, ...], PendingQuestion | None] = ctx.session.info.setdefault(
+        "renkei.open_questions", {}
+    )
+    return cache
+
+
+def _key(ctx: Context) -> tuple[object, ...]:
+    # The transaction is part of the key: a session may outlive one (tests reuse theirs).
+    transaction = ctx.session.get_transaction()
+    return (id(transaction), ctx.contact.id, ctx.incoming.platform, ctx.incoming.chat_id or "")

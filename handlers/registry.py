@@ -19,6 +19,7 @@ from handlers.commands.task import done, task
 from handlers.commands.undo import cancel, undo
 from handlers.context import Context
 from handlers.messages import Reply
+from handlers.text import normalize
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Command:
     summary: str
     example: str
     handle: Callable[[Context, str], Reply] | None  # None: handled before the contact is known
+    # Always writes (or asks back, which stores the question): such a message skips the
+    # attempt to answer it without the write lock (bot.inbound). A wrong False costs one
+    # wasted attempt, never a lost write.
+    writes: bool = False
 
     @property
     def english(self) -> str:
@@ -45,6 +50,7 @@ COMMANDS: tuple[Command, ...] = (
         "活動を記録する（日付・内容・人数・メモ）",
         "活動 11/20 防災訓練 参加者45名 メモ:雨天のため体育館",
         log,
+        writes=True,
     ),
     Command(
         "kpi",
@@ -52,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
         "KPIの実績を入力する（名前・番号で指定）。「KPI」だけで一覧",
         "KPI 参加者数 120 第2四半期",
         kpi,
+        writes=True,
     ),
     Command(
         "meeting",
@@ -67,7 +74,7 @@ COMMANDS: tuple[Command, ...] = (
         "タスク 12/5 協定書案送付 @佐藤",
         task,
     ),
-    Command("done", ("完了", "済み", "done"), "タスクを完了にする", "完了 3", done),
+    Command("done", ("完了", "済み", "done"), "タスクを完了にする", "完了 3", done, writes=True),
     Command(
         "due",
         ("予定", "期限", "due", "what's due", "whats due", "upcoming"),
@@ -111,6 +118,7 @@ COMMANDS: tuple[Command, ...] = (
         "10分以内の自分の入力を取り消す",
         "取消",
         undo,
+        writes=True,
     ),
     Command(
         "cancel",
@@ -125,6 +133,7 @@ COMMANDS: tuple[Command, ...] = (
         "リマインドを数日後まで止める（リマインドのボタンから）",
         "スヌーズ meeting:5 7日",
         snooze,
+        writes=True,
     ),
     Command(
         "acknowledge",
@@ -132,6 +141,7 @@ COMMANDS: tuple[Command, ...] = (
         "リマインドを対応済みにする（リマインドのボタンから）",
         "対応済み meeting:5",
         acknowledge,
+        writes=True,
     ),
     Command(
         "dashboard",
@@ -153,6 +163,7 @@ COMMANDS: tuple[Command, ...] = (
         "LINE/Slackのアカウントを登録する",
         "登録 ABC123",
         None,
+        writes=True,
     ),
     Command(
         "help",
@@ -165,6 +176,12 @@ COMMANDS: tuple[Command, ...] = (
 
 # Longest words first, so "what's due" wins over a shorter word that starts it.
 _BY_WORD = sorted(((w.lower(), c) for c in COMMANDS for w in c.words), key=lambda p: -len(p[0]))
+
+
+def surely_writes(text: str) -> bool:
+    """Whether `text` is a command that always writes (see `Command.writes`)."""
+    found = match(normalize(text))
+    return found is not None and found[0].writes
 
 
 def match(text: str) -> tuple[Command, str] | None:

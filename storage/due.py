@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
@@ -56,6 +56,38 @@ def agreements_of(contact_id: int) -> Select[tuple[int]]:
     )
 
 
+# The chat's hottest statements, built once with their parameters bound at run time: building
+# a select with its comparisons cost more than running it on SQLite (`expanding` binds a list).
+_IDS = bindparam("ids", expanding=True)
+_AGREEMENTS_OF = (
+    select(AgreementContact.agreement_id)
+    .where(AgreementContact.contact_id == bindparam("contact_id"))
+    .distinct()
+)
+_AGREEMENTS = select(Agreement).where(Agreement.id.in_(_IDS))
+_MEETINGS = select(Meeting).where(
+    Meeting.agreement_id.in_(_IDS),
+    Meeting.cancelled.is_(False),
+    Meeting.starts_at >= bindparam("lo"),
+    Meeting.starts_at < bindparam("hi"),
+)
+_OPEN_ACTION_ITEMS = select(ActionItem).where(
+    ActionItem.agreement_id.in_(_IDS),
+    ActionItem.done_at.is_(None),
+    ActionItem.due_on <= bindparam("end"),
+)
+_KPIS = select(Kpi).where(Kpi.agreement_id.in_(_IDS))
+_KPI_ENTRIES = select(KpiEntry.kpi_id, KpiEntry.period_start).where(
+    KpiEntry.kpi_id.in_(bindparam("kpi_ids", expanding=True)),
+    KpiEntry.period_start >= bindparam("since"),
+)
+
+
+def contact_agreement_ids(session: Session, contact_id: int) -> list[int]:
+    """`agreements_of`, run."""
+    return list(session.scalars(_AGREEMENTS_OF, {"contact_id": contact_id}))
+
+
 def due_for_contact(
     session: Session,
     *,
@@ -69,41 +101,52 @@ def due_for_contact(
     ids = (
         list(agreement_ids)
         if agreement_ids is not None
-        else session.scalars(agreements_of(contact_id)).all()
+        else contact_agreement_ids(session, contact_id)
     )
-    items = due_for_agreements(session, agreement_ids=ids, start=start, end=end, tz=tz)
-    # A successor not on the agreement yet sees the handover that will make them its primary.
-    incoming = session.scalars(
-        select(Handover.agreement_id).where(
-            Handover.to_contact_id == contact_id,
-            Handover.applied_at.is_(None),
-            Handover.cancelled_at.is_(None),
-            Handover.agreement_id.not_in(ids),
-        )
-    ).all()
-    if incoming:
-        agreements = {
-            a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(incoming)))
-        }
-        items += _handovers(session, agreements, start, end)
-    return items
+    agreements = _agreements(session, ids)
+    items = _due(session, agreements, start, end, tz, handovers=False)
+    # With the handovers of those agreements (one query), the ones that will make this contact
+    # the primary of an agreement they are not on yet: a successor sees them coming.
+    items += _handovers(session, agreements, start, end, successor_id=contact_id)
+    return _in_order(items, tz)
 
 
 def due_for_agreements(
     session: Session, *, agreement_ids: Sequence[int], start: date, end: date, tz: ZoneInfo
 ) -> list[DueItem]:
     """Items due between `start` and `end` (inclusive), plus what is still open from before."""
-    if not agreement_ids:
+    agreements = _agreements(session, agreement_ids)
+    return _in_order(_due(session, agreements, start, end, tz), tz)
+
+
+def _agreements(session: Session, ids: Sequence[int]) -> dict[int, Agreement]:
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(_AGREEMENTS, {"ids": list(ids)})}
+
+
+def _due(
+    session: Session,
+    agreements: dict[int, Agreement],
+    start: date,
+    end: date,
+    tz: ZoneInfo,
+    *,
+    handovers: bool = True,
+) -> list[DueItem]:
+    if not agreements:
         return []
-    agreements = {
-        a.id: a for a in session.scalars(select(Agreement).where(Agreement.id.in_(agreement_ids)))
-    }
     items: list[DueItem] = []
     items += _meetings(session, agreements, start, end, tz)
     items += _action_items(session, agreements, start, end)
     items += _kpi_entries(session, agreements, start, end)
     items += _renewals(agreements.values(), start, end)
-    items += _handovers(session, agreements, start, end)
+    if handovers:
+        items += _handovers(session, agreements, start, end)
+    return items
+
+
+def _in_order(items: list[DueItem], tz: ZoneInfo) -> list[DueItem]:
     # Overdue first, then by day; on one day, dated items before timed ones, then by time.
     return sorted(
         items,
@@ -121,11 +164,7 @@ def _meetings(
 ) -> list[DueItem]:
     lo = datetime.combine(start, time.min, tz)
     hi = datetime.combine(end + timedelta(days=1), time.min, tz)
-    rows = session.scalars(
-        select(Meeting)
-        .where(Meeting.agreement_id.in_(agreements), Meeting.cancelled.is_(False))
-        .where(Meeting.starts_at >= lo, Meeting.starts_at < hi)
-    )
+    rows = session.scalars(_MEETINGS, {"ids": list(agreements), "lo": lo, "hi": hi})
     return [
         _item(
             agreements[m.agreement_id],
@@ -142,11 +181,7 @@ def _meetings(
 def _action_items(
     session: Session, agreements: dict[int, Agreement], start: date, end: date
 ) -> list[DueItem]:
-    rows = session.scalars(
-        select(ActionItem)
-        .where(ActionItem.agreement_id.in_(agreements), ActionItem.done_at.is_(None))
-        .where(ActionItem.due_on <= end)
-    )
+    rows = session.scalars(_OPEN_ACTION_ITEMS, {"ids": list(agreements), "end": end})
     return [
         _item(
             agreements[a.agreement_id],
@@ -162,49 +197,52 @@ def _action_items(
 
 # Built once: aliases made per call defeat SQLAlchemy's compiled-statement cache (3 ms a 予定).
 _LEAVING, _SUCCESSOR = aliased(Contact, name="leaving"), aliased(Contact, name="successor")
+_HANDOVERS_SCHEDULED = (
+    select(Handover, _LEAVING.name, _SUCCESSOR.name, Agreement)
+    .join(_LEAVING, _LEAVING.id == Handover.from_contact_id)
+    .join(_SUCCESSOR, _SUCCESSOR.id == Handover.to_contact_id)
+    .join(Agreement, Agreement.id == Handover.agreement_id)
+    .where(
+        Handover.applied_at.is_(None),
+        Handover.cancelled_at.is_(None),
+        Handover.effective_on >= bindparam("start"),
+    )
+)
+_HANDOVERS = _HANDOVERS_SCHEDULED.where(Handover.agreement_id.in_(_IDS))
+_HANDOVERS_WITH_COMING = _HANDOVERS_SCHEDULED.where(
+    or_(Handover.agreement_id.in_(_IDS), Handover.to_contact_id == bindparam("successor"))
+)
 
 
 def _handovers(
-    session: Session, agreements: dict[int, Agreement], start: date, end: date
+    session: Session,
+    agreements: dict[int, Agreement],
+    start: date,
+    end: date,
+    *,
+    successor_id: int | None = None,
 ) -> list[DueItem]:
     """Scheduled 担当変更 (storage.handovers) not in effect yet: shown until their day, however
-    far (「4月1日から」 told in December must stay in sight), like an overdue task."""
-    old, new = _LEAVING, _SUCCESSOR
-    rows = session.execute(
-        select(Handover, old.name, new.name)
-        .join(old, old.id == Handover.from_contact_id)
-        .join(new, new.id == Handover.to_contact_id)
-        .where(
-            Handover.agreement_id.in_(agreements),
-            Handover.applied_at.is_(None),
-            Handover.cancelled_at.is_(None),
-            Handover.effective_on >= start,
-        )
-    ).all()
+    far (「4月1日から」 told in December must stay in sight), like an overdue task.
+    `successor_id`: also those handing an agreement (any) over to this contact."""
+    stmt = _HANDOVERS if successor_id is None else _HANDOVERS_WITH_COMING
+    params = {"ids": list(agreements), "start": start, "successor": successor_id}
+    rows = session.execute(stmt, params).all()
     return [
-        _item(
-            agreements[h.agreement_id], "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id
-        )
-        for h, a, b in rows
+        _item(agreement, "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id)
+        for h, a, b, agreement in rows
     ]
 
 
 def _kpi_entries(
     session: Session, agreements: dict[int, Agreement], start: date, end: date
 ) -> list[DueItem]:
-    kpis = session.scalars(select(Kpi).where(Kpi.agreement_id.in_(agreements))).all()
+    kpis = session.scalars(_KPIS, {"ids": list(agreements)}).all()
     if not kpis:
         return []
     lo = start - KPI_OVERDUE_LOOKBACK
-    entered = set(
-        session.execute(
-            select(KpiEntry.kpi_id, KpiEntry.period_start).where(
-                KpiEntry.kpi_id.in_([k.id for k in kpis]),
-                KpiEntry.period_start
-                >= _first_period_bound(lo, max(k.entry_due_days for k in kpis)),
-            )
-        )
-    )
+    since = _first_period_bound(lo, max(k.entry_due_days for k in kpis))
+    entered = set(session.execute(_KPI_ENTRIES, {"kpi_ids": [k.id for k in kpis], "since": since}))
     items = []
     for kpi in kpis:
         agreement = agreements[kpi.agreement_id]

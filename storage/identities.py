@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from storage.models import ChatIdentity, Contact, InviteAttempt, InviteCode
+from storage.models import ChatIdentity, Contact, InviteAttempt, InviteCode, PendingQuestion
 
 INVITE_TTL = timedelta(days=7)
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -31,6 +31,51 @@ def contact_for(session: Session, *, platform: str, external_id: str) -> Contact
         )
     contact = session.scalar(stmt)
     return contact if contact is not None and contact.active else None
+
+
+# Every message needs the sender and their open question in this chat: one statement, built
+# once (building a select per message costs more than running it on SQLite).
+_SENDER_AND_QUESTION = (
+    select(Contact, PendingQuestion)
+    .join(ChatIdentity, ChatIdentity.contact_id == Contact.id)
+    .outerjoin(
+        PendingQuestion,
+        and_(
+            PendingQuestion.contact_id == Contact.id,
+            PendingQuestion.platform == bindparam("platform"),
+            PendingQuestion.chat_key == bindparam("chat_key"),
+        ),
+    )
+    .where(
+        ChatIdentity.platform == bindparam("platform"),
+        ChatIdentity.external_id == bindparam("external_id"),
+    )
+)
+_LOCAL_SENDER_AND_QUESTION = (
+    select(Contact, PendingQuestion)
+    .outerjoin(
+        PendingQuestion,
+        and_(
+            PendingQuestion.contact_id == Contact.id,
+            PendingQuestion.platform == bindparam("platform"),
+            PendingQuestion.chat_key == bindparam("chat_key"),
+        ),
+    )
+    .where(Contact.key == bindparam("external_id"))
+)
+
+
+def sender_and_question(
+    session: Session, *, platform: str, external_id: str, chat_key: str
+) -> tuple[Contact | None, PendingQuestion | None]:
+    """`contact_for`, and the contact's open question in the chat `chat_key` ("" for 1:1)."""
+    stmt = _LOCAL_SENDER_AND_QUESTION if platform == "local" else _SENDER_AND_QUESTION
+    row = session.execute(
+        stmt, {"platform": platform, "external_id": external_id, "chat_key": chat_key}
+    ).first()
+    if row is None or not row[0].active:
+        return None, None
+    return row[0], row[1]
 
 
 def create_invite(session: Session, contact: Contact, *, now: datetime) -> InviteCode:

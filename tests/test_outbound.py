@@ -11,7 +11,13 @@ from pytest_httpserver import HTTPServer
 
 from bot.clock import build_scheduler, heartbeat
 from bot.line import line_api as make_line_api
-from bot.render_line import TEXT_LIMIT, message_count, split_text, to_line_messages
+from bot.render_line import (
+    TEXT_LIMIT,
+    line_messages,
+    message_count,
+    split_text,
+    to_line_messages,
+)
 from bot.render_slack import to_slack_message
 from bot.senders import LineSender, LocalSender, SlackSender
 from bot.slack import slack_client
@@ -105,3 +111,24 @@ def test_the_message_count_the_deliverer_packs_by_is_what_is_sent(
         cards=tuple(Card(f"協定{i}", (("先週の活動", "記録なし"),)) for i in range(cards)),
     )
     assert message_count(reply) == len(to_line_messages(reply))
+
+
+@given(
+    text=st.text(max_size=6_000),
+    items=st.lists(st.text(max_size=400), max_size=4),
+    buttons=st.lists(st.tuples(st.text(max_size=30), st.text(max_size=400)), max_size=15),
+    cards=st.integers(min_value=0, max_value=3),
+)
+@settings(max_examples=60, deadline=None, derandomize=True)
+def test_replies_send_the_json_the_sdk_models_would(
+    text: str, items: list[str], buttons: list[tuple[str, str]], cards: int
+) -> None:
+    """Replies post `line_messages` as plain JSON; pushes go through the SDK's models of them.
+    Both must be the same messages (and valid for the SDK, which raises otherwise)."""
+    reply = Reply(
+        text,
+        items=tuple(items),
+        buttons=tuple(Button(label, said) for label, said in buttons),
+        cards=tuple(Card(f"協定{i}", (("先週の活動", "記録なし"),)) for i in range(cards)),
+    )
+    assert [m.to_dict() for m in to_line_messages(reply)] == line_messages(reply)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.messages import Reply
 from handlers.text import fmt_date, fmt_datetime, short_title
-from storage.due import DueItem, agreements_of, due_for_contact
+from storage.due import DueItem, agreements_of, contact_agreement_ids, due_for_contact
 from storage.models import Meeting
 
 WINDOW_DAYS = 30
@@ -126,7 +126,7 @@ def _items(ctx: Context, start: date, end: date, ids: list[int] | None = None) -
 
 
 def _agreement_ids(ctx: Context) -> list[int]:
-    return list(ctx.session.scalars(agreements_of(ctx.contact.id)))
+    return contact_agreement_ids(ctx.session, ctx.contact.id)
 
 
 def _lines(
