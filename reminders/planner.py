@@ -227,8 +227,8 @@ def _digest_in(window: Window, tz: ZoneInfo, lo: date, hi: date, end: datetime) 
 def _next_moments(
     world: World, occurrences: list[Occurrence], end: datetime, horizon: datetime
 ) -> dict[int, datetime]:
-    """Each agreement's earliest moment in [end, horizon); `horizon` when it has none. None for
-    an agreement something failed for this run: it is worked out again by the next tick."""
+    """Each agreement's earliest moment in [end, horizon); `horizon` when it has none. Left out:
+    an agreement something failed for this run (the next tick works it out again)."""
     out = dict.fromkeys(world.agreements, horizon)
     for o in occurrences:
         if end <= o.at < out.get(o.agreement_id, o.at):

@@ -5,6 +5,8 @@ renewals, reviews, cadence, dormancy, digests): a steady tick then costs what is
 minute, not a week of every agreement's schedules. Meetings and action items, which people
 add at any moment, are still planned over the whole look-back. A loaded agreement file can put
 moments in the past, so the importer forgets the mark and the next tick looks back fully.
+Within the window, only the agreements with a moment due or a write since are worked out
+(storage.plan_index keeps each agreement's next moment).
 """
 
 from __future__ import annotations
