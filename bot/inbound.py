@@ -17,6 +17,7 @@ from handlers.dispatch import respond
 from handlers.messages import Incoming, Reply
 from handlers.privacy import for_chat
 from handlers.registry import surely_writes
+from storage.arrival import Arrival, arrive
 from storage.db import WouldWrite, reads_first, transaction
 from storage.events import claim_event
 
@@ -57,11 +58,13 @@ class Inbound:
     def handle(self, incoming: Incoming, *, event_id: str | None = None) -> Reply | None:
         """The reply for `incoming`, or None for a redelivered event or group chatter.
 
-        Most messages only read (予定, 履歴, a question): they are answered in a transaction
-        that may not write, and the event is claimed after it. The first write turns the
-        attempt into the full path: the event id claimed in the same transaction as the
-        command's writes, so a redelivery is a no-op and a failure leaves neither the claim nor
-        half a record.
+        The event id is claimed in the same transaction as the command's writes, so a
+        redelivery is a no-op and a failure leaves neither the claim nor half a record.
+
+        Most messages only read (予定, 履歴, a question). On SQLite, whose writers take turns
+        for the whole file, they are first answered in a transaction that may not write, and
+        the event is claimed after it; the first write turns the attempt into the path above.
+        PostgreSQL locks rows, not the database: there every message is one transaction.
         """
 
         def action(session: Session, now: datetime) -> Reply | None:
@@ -69,12 +72,12 @@ class Inbound:
 
         try:
             now = self.clock()
-            if surely_writes(incoming.text):  # 活動, KPI, 完了: no point in trying to only read
-                return self.once(incoming.platform, event_id, action, now=now)
+            if not self._one_writer or surely_writes(incoming.text):  # 活動, KPI, 完了 write
+                return self._in_one(incoming, event_id, now)
             try:
                 reply = self._reading(action, now)
             except WouldWrite:  # it writes: redone whole, with the claim, in one transaction
-                return self.once(incoming.platform, event_id, action, now=now)
+                return self._in_one(incoming, event_id, now)
             return reply if self._claim(incoming.platform, event_id, now) else None
         except DatabaseUnavailable:
             if event_id is not None:
@@ -85,9 +88,38 @@ class Inbound:
             log.exception("could not handle a %s message (event %s)", incoming.platform, event_id)
             return not_saved(incoming.text)
 
-    def respond(self, session: Session, incoming: Incoming, *, now: datetime) -> Reply | None:
+    def respond(
+        self,
+        session: Session,
+        incoming: Incoming,
+        *,
+        now: datetime,
+        sender: Arrival | None = None,
+    ) -> Reply | None:
         """The command's answer, marked private where the group may not see it."""
-        return for_chat(session, incoming, respond(session, incoming, now=now, tz=self.tz))
+        reply = respond(session, incoming, now=now, tz=self.tz, sender=sender)
+        return for_chat(session, incoming, reply)
+
+    def _in_one(self, incoming: Incoming, event_id: str | None, now: datetime) -> Reply | None:
+        """The message in one transaction with the claim of its event (read with the sender)."""
+        platform = incoming.platform
+        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
+            arrival = arrive(
+                session,
+                platform=platform,
+                event_id=event_id,
+                now=now,
+                external_id=incoming.user_id,
+                chat_key=incoming.chat_id or "",
+            )
+            if not arrival.claimed:
+                log.info("%s event %s seen before: acknowledged, not applied", platform, event_id)
+                return None
+            return self.respond(session, incoming, now=now, sender=arrival)
+
+    @property
+    def _one_writer(self) -> bool:
+        return bool(self.sessions.kw["bind"].dialect.name == "sqlite")
 
     def _reading(self, action: Action, now: datetime) -> Reply | None:
         """`action` in a transaction that only reads; raises WouldWrite at its first write."""

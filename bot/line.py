@@ -62,6 +62,10 @@ def line_blueprint(
             return jsonify(error="invalid signature"), 400
         try:
             for raw in _raw_events(body):
+                said = _said(raw)
+                if said is not None:
+                    _answer(*said, api, inbound, replies)
+                    continue
                 event = _model(raw)
                 if event is not None:
                     _handle(event, api, inbound, replies)
@@ -85,6 +89,56 @@ def _raw_events(body: str) -> list[Any]:
     return events
 
 
+def _said(raw: Any) -> tuple[str, Incoming, str] | None:
+    """(event id, what was said, reply token) for the events people send all day, a text
+    message without mentions and a postback, read from the JSON as LINE documents it; None for
+    anything else or anything odd, which the SDK's models take (building them for every
+    message cost as much as answering a question). Strings are checked, never assumed."""
+    if not isinstance(raw, dict) or raw.get("type") not in ("message", "postback"):
+        return None
+    event_id, token, source = raw.get("webhookEventId"), raw.get("replyToken"), raw.get("source")
+    if not (isinstance(event_id, str) and isinstance(token, str) and isinstance(source, dict)):
+        return None
+    user_id, kind = source.get("userId"), source.get("type")
+    chat_id = source.get("groupId") if kind == "group" else source.get("roomId")
+    if not isinstance(user_id, str) or kind not in ("user", "group", "room"):
+        return None
+    if kind != "user" and not isinstance(chat_id, str):
+        return None
+    if kind == "user":
+        chat_id = None
+    if raw["type"] == "postback":
+        data = (
+            raw.get("postback", {}).get("data") if isinstance(raw.get("postback"), dict) else None
+        )
+        if not isinstance(data, str):
+            return None
+        return event_id, Incoming("line", user_id, data, chat_id=chat_id), token
+    message = raw.get("message")
+    if not isinstance(message, dict) or message.get("type") != "text" or "mention" in message:
+        return None
+    text = message.get("text")
+    if not isinstance(text, str):
+        return None
+    incoming = Incoming("line", user_id, text, chat_id=chat_id, addressed=chat_id is None)
+    return event_id, incoming, token
+
+
+def _answer(
+    event_id: str,
+    incoming: Incoming,
+    token: str | None,
+    api: MessagingApi,
+    inbound: Inbound,
+    replies: Executor,
+) -> None:
+    """Run what a person said and send the answer (a private one in a group goes to them)."""
+    reply = inbound.handle(incoming, event_id=event_id)
+    if reply is not None and token:
+        private_to = incoming.user_id if reply.private and incoming.chat_id else None
+        replies.submit(_send_reply, api, token, reply, event_id, private_to)
+
+
 def _model(raw: Any) -> Event | None:
     """The SDK's model of one event, or None (logged with its type only: the rest of an event
     may hold what people wrote)."""
@@ -102,19 +156,20 @@ def _handle(event: Event, api: MessagingApi, inbound: Inbound, replies: Executor
     event_id = event.webhook_event_id
     incoming = to_incoming(event)
     if isinstance(event, MessageEvent | PostbackEvent) and incoming is not None:
-        reply = inbound.handle(incoming, event_id=event_id)  # what people say: a command
-    else:
-        action = _action(event, inbound)
-        if action is None:
-            return
-        try:
-            reply = inbound.once("line", event_id, action)
-        except DatabaseUnavailable:  # (harden) not applied: the webhook answers 503
-            raise
-        except Exception:
-            # The event is acknowledged with the rest of the body; the log says what was lost.
-            log.exception("could not apply LINE %s event %s", event.type, event_id)
-            return
+        # what people say: a command (with a mention, or a shape `_said` left to the SDK)
+        _answer(event_id, incoming, getattr(event, "reply_token", None), api, inbound, replies)
+        return
+    action = _action(event, inbound)
+    if action is None:
+        return
+    try:
+        reply = inbound.once("line", event_id, action)
+    except DatabaseUnavailable:  # (harden) not applied: the webhook answers 503
+        raise
+    except Exception:
+        # The event is acknowledged with the rest of the body; the log says what was lost.
+        log.exception("could not apply LINE %s event %s", event.type, event_id)
+        return
     token = getattr(event, "reply_token", None)
     if reply is not None and token:
         # In a group, a private answer goes to the person alone (see handlers/privacy.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handlers.context import Context
 from handlers.messages import Button, Reply
@@ -18,14 +18,15 @@ AGREEMENT_TOKEN = re.compile(r"(?:協定|agreement)[:=]([A-Za-z0-9][A-Za-z0-9_.-
 NOT_YOURS = "その協定は見つからないか、あなたの担当ではありません。"
 
 
+_MINE = (
+    select(Agreement)
+    .where(Agreement.id.in_(agreements_of(bindparam("contact_id"))))
+    .order_by(Agreement.id)
+)  # built once (see storage.due)
+
+
 def my_agreements(ctx: Context) -> list[Agreement]:
-    return list(
-        ctx.session.scalars(
-            select(Agreement)
-            .where(Agreement.id.in_(agreements_of(ctx.contact.id)))
-            .order_by(Agreement.id)
-        )
-    )
+    return list(ctx.session.scalars(_MINE, {"contact_id": ctx.contact.id}))
 
 
 def named_agreement(ctx: Context, args: str) -> tuple[list[Agreement] | None, str]:

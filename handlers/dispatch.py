@@ -20,6 +20,7 @@ from handlers.questions import answer, close, known
 from handlers.registry import match
 from handlers.text import normalize
 from handlers.understanding.resolve import THEN, overrides, reply_for
+from storage.arrival import Arrival
 from storage.identities import sender_and_question
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,16 @@ PLEASE_REGISTER = Reply(
 MAX_TEXT = 2000
 
 
-def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo) -> Reply | None:
-    """The reply to send, or None when the bot should stay silent (group chatter)."""
+def respond(
+    session: Session,
+    incoming: Incoming,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    sender: Arrival | None = None,
+) -> Reply | None:
+    """The reply to send, or None when the bot should stay silent (group chatter).
+    `sender`: who sent it and their open question, when the caller read them already."""
     text = normalize(incoming.text)
     found = match(text)
     if found is None and not incoming.addressed:
@@ -42,11 +51,15 @@ def respond(session: Session, incoming: Incoming, *, now: datetime, tz: ZoneInfo
         return Reply(f"メッセージが長すぎます（{MAX_TEXT}文字まで）。短く分けて送ってください。")
     if found is not None and found[0].name == "link":
         return link(session, incoming, found[1], now=now)
-    contact, question = sender_and_question(
-        session,
-        platform=incoming.platform,
-        external_id=incoming.user_id,
-        chat_key=incoming.chat_id or "",
+    contact, question = (
+        (sender.contact, sender.question)
+        if sender is not None
+        else sender_and_question(
+            session,
+            platform=incoming.platform,
+            external_id=incoming.user_id,
+            chat_key=incoming.chat_id or "",
+        )
     )
     if contact is None:
         return PLEASE_REGISTER

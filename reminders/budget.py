@@ -5,8 +5,11 @@ first overdue notice, escalations, a snooze ending. A reminder that leads up to 
 more business days ahead goes on the person's touch day on or before its moment — the digest day
 (the week's first business day) or Thursday (the next business day when it is a holiday) — so it
 rides in the same push as the digest or the day's other reminders, and never arrives late.
-What the weekly digest listed (due in its next two weeks) is not pushed again before its urgent
-window. Per agreement: `reminders: {attention_budget: 0}` turns it off.
+Only the first overdue notice is urgent: the weekly nags after it go on the touch day on or after
+their moment (their escalations to the secondaries and the channel keep their day), except the
+last note at the nag limit, which is an escalation too.
+What the person's weekly digest listed (due in its next two weeks, among the first lines of the
+agreement's card, and unchanged since) is not pushed again before its urgent window. Per agreement: `reminders: {attention_budget: 0}` turns it off.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from reminders.business_days import OFFICE_OPENS, is_business_day, next_business
 URGENT_BUSINESS_DAYS = 2  # a deadline this near (in business days) is urgent
 DIGEST_LISTS = timedelta(days=13)  # the digest's 「今後2週間」: its day and the 13 after it
 LISTED_KINDS = ("meeting", "action_item", "kpi_entry")  # what the digest's due list shows
+DIGEST_LINES = 6  # a digest card's 「今後2週間」 shows this many items (bot.digest.MAX_LINES)
 
 
 def digest_day(monday: date) -> date | None:
@@ -103,14 +107,26 @@ def budgeted_request(at: datetime, deadline: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(later, OFFICE_OPENS, tz) if not is_urgent(later, deadline) else at
 
 
-def skipped_as_listed(kind: str, at: datetime, deadline: date, tz: ZoneInfo) -> bool:
-    """Whether a reminder leading up to `deadline`, at `at`, is left out because it is not urgent
-    and the week's digest, sent before it, listed the deadline in its next two weeks (on the
-    digest day itself the reminder rides in the digest's push)."""
+@functools.lru_cache(maxsize=65536)
+def budgeted_nag(at: datetime, tz: ZoneInfo) -> datetime:
+    """A weekly nag after the first overdue notice is not urgent: the touch day on or after
+    `at` (never before a week has passed since the previous one), riding with that day's push."""
+    later = touch_day_after(at.astimezone(tz).date())
+    return max(at, datetime.combine(later, OFFICE_OPENS, tz))
+
+
+def listing_digest(kind: str, at: datetime, deadline: date, tz: ZoneInfo) -> date | None:
+    """The digest day whose list may hold a reminder leading up to `deadline`, at `at`: the
+    week's digest, sent before it, with the deadline in its next two weeks, when the reminder is
+    not urgent (on the digest day itself the reminder rides in the digest's push). Whether that
+    digest really listed the item (its card shows the first DIGEST_LINES) is for
+    reminders.listed to check against the database."""
     if kind not in LISTED_KINDS:
-        return False
+        return None
     day = at.astimezone(tz).date()
     if is_urgent(day, deadline):
-        return False
+        return None
     first = digest_day(day - timedelta(days=day.weekday()))
-    return first is not None and first < day and deadline <= first + DIGEST_LISTS
+    if first is not None and first < day and deadline <= first + DIGEST_LISTS:
+        return first
+    return None

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reminders.budget import budgeted_lead, skipped_as_listed
+from reminders.budget import budgeted_lead, listing_digest
 from reminders.business_days import OFFICE_OPENS, business_days_before, morning
 from reminders.keys import ItemKey
 from reminders.slots import Slot, chase_slots, end_of
@@ -40,6 +40,9 @@ class Occurrence:
     channels: tuple[str, ...] = ()  # slack:C… / line:G…
     detail: tuple[str, ...] = ()
     stale_after: datetime | None = None
+    # The digest day whose list may hold this lead (reminders.budget.listing_digest): left out
+    # by reminders.listed when that digest really listed the item.
+    listed_on: date | None = None
 
 
 class KpiRow(NamedTuple):
@@ -92,8 +95,7 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
         if at in seen or at >= m.starts_at:
             continue
         seen.add(at)
-        if budget and skipped_as_listed("meeting", at, day, world.tz):
-            continue
+        listed_on = listing_digest("meeting", at, day, world.tz) if budget else None
         if not world.keeps(ItemKey.meeting(m.id).key, at):
             continue
         out.append(
@@ -107,6 +109,7 @@ def _meeting_occurrences(world: World, m: Meeting) -> list[Occurrence]:
                 to=tuple(world.people(a.id)),
                 detail=(f"協定：{a.title}",),
                 stale_after=m.starts_at,
+                listed_on=listed_on,
             )
         )
     return out
@@ -143,13 +146,23 @@ def _chase(
     out = []
     budget = bool(world.rules[a.id].attention_budget)
     for i, slot in enumerate(slots):
-        if budget and slot.phase == "lead" and skipped_as_listed(kind, slot.at, deadline, world.tz):
-            continue
+        listed_on = (
+            listing_digest(kind, slot.at, deadline, world.tz)
+            if budget and slot.phase == "lead"
+            else None
+        )
+        overdue = slot.phase == "overdue"
+        # A nag the budget moved to a touch day: its escalation keeps the rule's own day.
+        escalate_at = slot.held or slot.at
+        escalates = overdue and escalate is not None and i < limit
+        if escalates and escalate_at != slot.at and world.keeps(item_key, escalate_at):
+            out += _escalation(
+                world, a, item_key, slot, escalate_at, escalate, subject_of, deadline, detail
+            )
         if not world.keeps(item_key, slot.at):
             if i == limit:
                 break
             continue
-        overdue = slot.phase == "overdue"
         stale = end_of(deadline, world.tz) if slot.phase in ("lead", "due") else slot.at + WEEK
         common = {
             "item_key": item_key,
@@ -182,22 +195,47 @@ def _chase(
                 kind=kind,
                 subject=_fill(subject_of[phase], days, deadline, slot.at, world.tz),
                 to=tuple(dict.fromkeys(recipients)),
+                listed_on=listed_on,
                 **common,  # type: ignore[arg-type]
             )
         )
-        if overdue and escalate is not None and (escalate or channels):
-            out.append(
-                Occurrence(
-                    tag=f"{slot.tag}esc",
-                    kind="escalation",
-                    subject="【エスカレーション】"
-                    + _fill(subject_of["last"], 0, deadline, slot.at, world.tz),
-                    to=escalate,
-                    channels=channels,
-                    **common,  # type: ignore[arg-type]
-                )
+        if escalates and escalate_at == slot.at:
+            out += _escalation(
+                world, a, item_key, slot, slot.at, escalate, subject_of, deadline, detail
             )
     return out
+
+
+def _escalation(
+    world: World,
+    a: Agreement,
+    item_key: str,
+    slot: Slot,
+    at: datetime,
+    escalate: tuple[int, ...] | None,
+    subject_of: dict[str, str],
+    deadline: date,
+    detail: tuple[str, ...],
+) -> list[Occurrence]:
+    """An overdue week's escalation to the secondaries and the Slack channel (urgent: on the
+    rule's own day, also when the budget moved the owner's nag to a touch day)."""
+    channels = slack_of(a)
+    if escalate is None or not (escalate or channels):
+        return []
+    return [
+        Occurrence(
+            item_key=item_key,
+            agreement_id=a.id,
+            tag=f"{slot.tag}esc",
+            at=at,
+            kind="escalation",
+            subject="【エスカレーション】" + _fill(subject_of["last"], 0, deadline, at, world.tz),
+            to=escalate,
+            channels=channels,
+            detail=detail,
+            stale_after=at + WEEK,
+        )
+    ]
 
 
 def _last_note_to(world: World, agreement_id: int, owner: int) -> tuple[int, ...]:

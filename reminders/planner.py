@@ -47,6 +47,7 @@ from reminders.items import (
     running_on,
 )
 from reminders.keys import ItemKey, digest_key
+from reminders.listed import drop_listed
 from reminders.rules import ReminderRules, rules_from
 from reminders.world import Person, Role, Window, World
 from storage.ja_format import fmt_date, short_title
@@ -197,6 +198,8 @@ def plan_notifications(
     # Moments after `end` were worked out only for the index (snoozed items: all of theirs).
     occurrences = [o for o in occurrences if o.at < end or o.item_key in whole]
     occurrences = _apply_states(occurrences, _states_of(session, occurrences), tz)
+    # The attention budget: leads the person's weekly digest already listed are not pushed.
+    occurrences = drop_listed(session, world, occurrences, start=start, end=end)
     # Only now narrow to the window (snoozes need an item's whole schedule), and before the
     # expansion to recipients, which multiplies the rows: a tick's cost follows what is due.
     planned = [

@@ -8,11 +8,11 @@ last note to the secondary contact. Moments are business mornings (reminders.bus
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from reminders.budget import budgeted_lead, budgeted_request
+from reminders.budget import budgeted_lead, budgeted_nag, budgeted_request
 from reminders.business_days import morning
 
 PHASES = ("request", "lead", "due", "overdue")
@@ -24,6 +24,8 @@ class Slot:
     day: date  # the day the rule names (before moving to a business morning)
     at: datetime  # when it is sent
     phase: str  # one of PHASES
+    # The rule's own moment when the budget moved `at` (a later nag): its escalation keeps it.
+    held: datetime | None = None
 
 
 # Pure in its arguments, and thousands of items share a due date (every monthly KPI of the
@@ -47,7 +49,9 @@ def chase_slots(
 
     `budget` (reminders.budget): a non-urgent lead moves to the touch day on or before its
     moment, a non-urgent request to the touch day on or after it (never asked before the
-    period ends); each keeps its tag, so its dedupe key does not change.
+    period ends); an overdue nag after the first one, but before the last note, to the touch
+    day on or after it (`held`: its own moment); each keeps its tag, so its dedupe key does
+    not change.
     """
     slots: list[Slot] = []
     if request is not None:
@@ -69,7 +73,13 @@ def chase_slots(
         while kept and kept[-1].at >= slot.at:
             kept.pop()
         kept.append(slot)
-    return tuple(kept[:count])
+    kept = kept[:count]
+    if budget:  # the nags between the first overdue notice and the last note (both urgent)
+        overdue = [i for i, slot in enumerate(kept) if slot.phase == "overdue"]
+        for i in overdue[1:]:
+            if i < count - 1:
+                kept[i] = replace(kept[i], at=budgeted_nag(kept[i].at, tz), held=kept[i].at)
+    return tuple(kept)
 
 
 def end_of(day: date, tz: ZoneInfo) -> datetime:

@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
@@ -47,8 +47,9 @@ class DueItem:
     overdue: bool = False
 
 
-def agreements_of(contact_id: int) -> Select[tuple[int]]:
-    """Ids of the agreements a contact may see: the authorization rule, in one place."""
+def agreements_of(contact_id: int | BindParameter[int]) -> Select[tuple[int]]:
+    """Ids of the agreements a contact may see: the authorization rule, in one place.
+    (A `bindparam` for the contact makes a statement that is built once.)"""
     return (
         select(AgreementContact.agreement_id)
         .where(AgreementContact.contact_id == contact_id)
@@ -59,11 +60,7 @@ def agreements_of(contact_id: int) -> Select[tuple[int]]:
 # The chat's hottest statements, built once with their parameters bound at run time: building
 # a select with its comparisons cost more than running it on SQLite (`expanding` binds a list).
 _IDS = bindparam("ids", expanding=True)
-_AGREEMENTS_OF = (
-    select(AgreementContact.agreement_id)
-    .where(AgreementContact.contact_id == bindparam("contact_id"))
-    .distinct()
-)
+_AGREEMENTS_OF = agreements_of(bindparam("contact_id"))
 _AGREEMENTS = select(Agreement).where(Agreement.id.in_(_IDS))
 _MEETINGS = select(Meeting).where(
     Meeting.agreement_id.in_(_IDS),

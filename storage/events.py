@@ -18,15 +18,19 @@ def claim_event(session: Session, *, platform: str, event_id: str, now: datetime
     waits on the unique index and then finds the row, whichever worker it reached.
     """
     values = {"platform": platform, "event_id": event_id, "received_at": now}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - other databases are not supported
-        stmt = insert(ProcessedEvent).values(values)
-    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    return session.execute(stmt.returning(ProcessedEvent.id)).first() is not None
+    stmt = _CLAIM.get(session.get_bind().dialect.name, _CLAIM_PLAIN)
+    return session.execute(stmt, values).first() is not None
+
+
+# Built once per dialect: every message runs one. RETURNING, not rowcount: drivers disagree on
+# rowcount for ON CONFLICT DO NOTHING.
+_CLAIM = {
+    "postgresql": postgresql.insert(ProcessedEvent)
+    .on_conflict_do_nothing()
+    .returning(ProcessedEvent.id),
+    "sqlite": sqlite.insert(ProcessedEvent).on_conflict_do_nothing().returning(ProcessedEvent.id),
+}
+_CLAIM_PLAIN = insert(ProcessedEvent).returning(ProcessedEvent.id)  # other databases: unsupported
 
 
 # Platforms redeliver within minutes (LINE, Slack: within the hour); a month is ample.

@@ -15,8 +15,9 @@ from reminders.planner import Planned, plan_notifications
 from storage.agreement_file import parse_agreement_file
 from storage.db import transaction
 from storage.importer import import_agreements
-from storage.models import Agreement, ChatIdentity, Contact
+from storage.models import ActionItem, Agreement, ChatIdentity, Contact, Meeting
 from tests.conftest import NOW, TOKYO
+from tests.support import say
 
 FY_START = datetime(2026, 4, 1, tzinfo=TOKYO)
 FY_END = datetime(2027, 4, 1, tzinfo=TOKYO)
@@ -47,7 +48,8 @@ def test_touch_days_are_the_digest_day_and_thursday_moved_by_holidays() -> None:
 
 def test_urgent_reminders_keep_their_day(demo: Flask) -> None:
     budget, before = moments(plan(demo)), moments(plan(demo, budget=False))
-    urgent = {k: d for k, d in before.items() if re.search(r"\|(due|w\d+|w\d+esc|last)\|", k)}
+    # the day itself, the first overdue notice, every escalation and the last note
+    urgent = {k: d for k, d in before.items() if re.search(r"\|(due|w1|w\d+esc|last)\|", k)}
     assert urgent and all(budget[k] == d for k, d in urgent.items())
     # a task due on Saturday 12/5: 3 days before (Wed 12/2) is within 2 business days of it
     draft = sorted(
@@ -70,7 +72,7 @@ def test_non_urgent_reminders_go_on_touch_days_never_after_their_moment(demo: Fl
     assert len(moved) >= 20
     for key, (was, now) in moved.items():
         assert is_touch_day(now), key
-        if "|req|" in key:  # a request waits for the period's end: the next touch day
+        if re.search(r"\|(req|w\d+)\|", key):  # a request, a later nag: the next touch day
             assert was < now, key
         else:  # a lead must not arrive late: the touch day before
             assert now < was, key
@@ -171,3 +173,161 @@ def test_the_group_or_channel_digest_replaces_the_personal_one(demo: Flask) -> N
     with r.sessions() as s:
         only = {k for (k,) in s.execute(select(Agreement.key))}
     assert "tanaka" not in personal or set(personal["tanaka"]) < only
+
+
+NAGS = """
+organizations:
+  - {key: town, name: あおば町, kind: municipality}
+  - {key: co, name: 株式会社あおば, kind: company}
+contacts:
+  - {key: p, name: 平田, organization: town}
+  - {key: s, name: 関, organization: town}
+  - {key: q, name: 久保, organization: co}
+agreements:
+  - key: aoba
+    title: あおば町と株式会社あおばとの包括連携協定
+    parties: [town, co]
+    starts_on: 2026-04-01
+    ends_on: 2029-03-31
+    slack_channel: CAOBA
+    contacts: {town: {primary: p, secondary: s}, co: {primary: q}}
+    reminders: {nag_limit: 6}
+    kpis:
+      - {key: visits, name: 訪問件数, unit: 件, period: monthly, baseline: 0, target: 100,
+         target_date: 2027-03-31, direction: up, aggregation: sum, entry_due_days: 14}
+    action_items:
+      - {title: 報告書, owner: p, due_on: 2026-12-25}
+"""
+
+
+def test_later_nags_go_on_touch_days_their_escalations_keep_their_day(app: Flask) -> None:
+    with transaction(app.extensions["renkei"].sessions) as s:
+        import_agreements(s, parse_agreement_file(NAGS), tz=TOKYO, now=NOW)
+    planned = [p for p in plan(app) if p.agreement_key == "aoba"]
+    before = [p for p in plan(app, budget=False) if p.agreement_key == "aoba"]
+    was = {p.dedupe_key: p.send_at.date() for p in before}
+    task = {
+        p.dedupe_key.split("|")[1]: p.send_at.date()
+        for p in planned
+        if p.item_key.startswith("action_item:") and p.recipient == "p"
+    }
+    # due Fri 12/25; the first overdue notice (a week later, the year-end closure: Mon 1/4)
+    # keeps its day; the next nags (Fri 1/8, 1/15, 1/22) go on the touch day after: Tue 1/12
+    # (成人の日 on Monday), Mon 1/18, Mon 1/25; the last note (Fri 1/29) keeps its day
+    assert task["due"] == date(2026, 12, 25) and task["w1"] == date(2027, 1, 4)
+    assert [task[f"w{n}"] for n in (2, 3, 4)] == [
+        date(2027, 1, 12),
+        date(2027, 1, 18),
+        date(2027, 1, 25),
+    ]
+    assert all(is_touch_day(task[f"w{n}"]) for n in (2, 3, 4))
+    last = [p for p in planned if p.item_key.startswith("action_item:") and p.kind == "escalation"]
+    assert {p.send_at.date() for p in last} == {was[last[0].dedupe_key]} == {date(2027, 1, 29)}
+    # September's KPI value, missing (due Wed 10/14): the first overdue notice keeps Wed 10/21;
+    # the primaries' next nags go on Thursdays, their escalations to the secondary and the
+    # channel stay on Wednesdays
+    september = [p for p in planned if p.item_key.endswith(".20260901")]
+    nags = {p.dedupe_key.split("|", 1)[1]: p.send_at.date() for p in september}
+    assert nags["w1|p"] == date(2026, 10, 21)
+    assert (nags["w2|p"], nags["w3|q"]) == (date(2026, 10, 29), date(2026, 11, 5))
+    assert (nags["w2esc|slack:CAOBA"], nags["w3esc|s"]) == (date(2026, 10, 28), date(2026, 11, 4))
+    assert all(
+        d == was[p.dedupe_key]
+        for p in september
+        if p.kind == "escalation"
+        for d in [p.send_at.date()]
+    )
+    # moved, never dropped or added: every nag, escalation and last note is planned once
+    keys = [p.dedupe_key for p in planned]
+    assert len(keys) == len(set(keys)) and set(keys) <= set(was)
+    chased = {k for k, d in was.items() if re.search(r"\|(w\d+|w\d+esc|last)\|", k)}
+    assert {k for k in chased if was[k] < date(2027, 3, 22)} <= set(keys)
+
+
+LISTS = """
+organizations:
+  - {key: town, name: きた町, kind: municipality}
+  - {key: co, name: 株式会社きた, kind: company}
+contacts:
+  - {key: k, name: 北村, organization: town}
+  - {key: m, name: 南, organization: town}
+  - {key: c, name: 千葉, organization: co}
+agreements:
+  - key: kita
+    title: きた町と株式会社きたとの包括連携協定
+    parties: [town, co]
+    starts_on: 2026-04-01
+    ends_on: 2029-03-31
+    contacts: {town: {primary: k}, co: {primary: c}}
+    reminders: {action_item_days: [7]}
+    action_items:
+{fillers}
+      - {title: 目標の報告, owner: k, due_on: 2026-12-17}
+  - key: minami
+    title: きた町と株式会社きたとの連携協定（南）
+    parties: [town, co]
+    starts_on: 2026-04-01
+    ends_on: 2029-03-31
+    contacts: {town: {primary: m}, co: {primary: c}}
+    reminders: {action_item_days: [7]}
+    meetings:
+      - {kind: working, title: 既存の定例会, at: "2026-12-17T10:00"}
+    action_items:
+      - {title: 目標の報告, owner: m, due_on: 2026-12-17}
+"""
+
+
+def test_only_what_the_digest_really_listed_is_left_out(app: Flask) -> None:
+    fillers = "\n".join(
+        f"      - {{title: 準備{n}, owner: k, due_on: 2026-12-{8 + n:02d}}}" for n in range(7)
+    )
+    with transaction(app.extensions["renkei"].sessions) as s:
+        text = LISTS.replace("{fillers}", fillers)
+        import_agreements(s, parse_agreement_file(text), tz=TOKYO, now=NOW)
+    # Tuesday 12/8, after Monday's digest: a meeting on 12/17 is added through the chat
+    app.extensions["renkei"].clock.now = datetime(2026, 12, 8, 10, 0, tzinfo=TOKYO)
+    assert "登録" in say(app, "m", "会議 12/17 14:00 追加の定例会 町役場").text
+    with app.extensions["renkei"].sessions() as s:
+        added = s.scalar(select(Meeting.id).where(Meeting.title == "追加の定例会"))
+    planned = [p for p in plan(app) if p.agreement_key in ("kita", "minami")]
+
+    def on_thursday(agreement: str, recipient: str) -> list[str]:
+        return sorted(
+            p.item_key
+            for p in planned
+            if p.agreement_key == agreement
+            and p.recipient == recipient
+            and p.send_at.date() == date(2026, 12, 10)
+        )
+
+    # The task due 12/17 is 7 days ahead on Thursday 12/10 (not urgent). Monday 12/7's digest
+    # for minami listed it: left out. For kita it is the 8th line of 「今後2週間」 (the card shows
+    # 6, then 「ほか2件」): the digest did not list it, so it is pushed.
+    with app.extensions["renkei"].sessions() as s:
+        kita_task, minami_task = (
+            s.scalar(
+                select(ActionItem.id)
+                .join(Agreement)
+                .where(Agreement.key == key, ActionItem.title == "目標の報告")
+            )
+            for key in ("kita", "minami")
+        )
+    assert f"action_item:{kita_task}" in on_thursday("kita", "k")
+    assert f"action_item:{minami_task}" not in on_thursday("minami", "m")
+    # the meeting imported before the digest was listed; the one added on Tuesday was not
+    meetings = on_thursday("minami", "m")
+    assert f"meeting:{added}" in meetings
+    assert [k for k in meetings if k.startswith("meeting:")] == [f"meeting:{added}"]
+    # budget off: both leads are there, on their own day
+    before = [p for p in plan(app, budget=False) if p.recipient in ("k", "m")]
+    assert {p.item_key for p in before if p.send_at.date() == date(2026, 12, 10)} >= {
+        f"action_item:{kita_task}",
+        f"action_item:{minami_task}",
+    }
+
+
+def test_the_budget_reads_as_many_lines_as_the_digest_card_shows() -> None:
+    from bot.digest import MAX_LINES
+    from reminders.budget import DIGEST_LINES
+
+    assert DIGEST_LINES == MAX_LINES

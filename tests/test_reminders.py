@@ -238,8 +238,8 @@ def test_cadence_nudges_when_no_meeting_is_scheduled(demo: Flask) -> None:
     assert sorted({p.send_at.date() for p in cadence}) == [
         date(2027, 2, 8),  # 30 days before 3/10 (3 months after the meeting on 12/10)
         date(2027, 3, 10),
-        date(2027, 3, 17),
-        date(2027, 3, 24),
+        date(2027, 3, 17),  # the first overdue notice keeps its day
+        date(2027, 3, 25),  # a later nag (Wed 3/24): the touch day after (attention budget)
     ]
     r = demo.extensions["renkei"]
     with transaction(r.sessions) as s:  # the next working meeting gets scheduled

@@ -110,7 +110,8 @@ EXPECTED: list[tuple[date, tuple[str, ...], str]] = [
     (d(2, 8), PRIMARIES, f"【会議の開催時期】{CADENCE}"),
     (d(3, 10), PRIMARIES, f"【会議の開催時期】{CADENCE}"),
     (d(3, 17), PRIMARIES, f"【会議の開催時期を過ぎています（7日）】{CADENCE}"),
-    (d(3, 24), PRIMARIES, f"【会議の開催時期を過ぎています（14日）】{CADENCE}"),
+    # a later nag (Wed 3/24) is not urgent: the touch day after (attention budget)
+    (d(3, 25), PRIMARIES, f"【会議の開催時期を過ぎています（15日）】{CADENCE}"),
     (d(3, 31), SECONDARIES, f"【最終のお知らせ】{CADENCE}"),
 ]
 # Weeks whose Monday is a holiday: the digest comes on the next business day.

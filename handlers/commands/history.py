@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handlers.commands.log import describe_counts
 from handlers.context import Context
@@ -14,15 +14,19 @@ from storage.models import Activity, Agreement, Contact
 LIMIT = 10
 
 
+# Built once (see storage.due): the contact is bound when it runs.
+_LATEST = (
+    select(Activity, Agreement.title, Contact.name)
+    .join(Agreement, Agreement.id == Activity.agreement_id)
+    .outerjoin(Contact, Contact.id == Activity.logged_by_id)
+    .where(Activity.agreement_id.in_(agreements_of(bindparam("contact_id"))))
+    .order_by(Activity.occurred_on.desc(), Activity.id.desc())
+    .limit(LIMIT)
+)
+
+
 def history(ctx: Context, args: str) -> Reply:
-    rows = ctx.session.execute(
-        select(Activity, Agreement.title, Contact.name)
-        .join(Agreement, Agreement.id == Activity.agreement_id)
-        .outerjoin(Contact, Contact.id == Activity.logged_by_id)
-        .where(Activity.agreement_id.in_(agreements_of(ctx.contact.id)))
-        .order_by(Activity.occurred_on.desc(), Activity.id.desc())
-        .limit(LIMIT)
-    ).all()
+    rows = ctx.session.execute(_LATEST, {"contact_id": ctx.contact.id}).all()
     if not rows:
         return Reply("まだ活動の記録がありません。例：「活動 11/20 防災訓練 参加者45名」")
     items = tuple(

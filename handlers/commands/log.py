@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handlers.agreements import pick_agreement
 from handlers.changes import record_create
@@ -123,17 +123,21 @@ def log(ctx: Context, args: str) -> Reply:
     )
 
 
+_SAME_TITLE_SINCE = select(Activity).where(
+    Activity.agreement_id == bindparam("agreement"),
+    Activity.occurred_on == bindparam("day"),
+    Activity.title == bindparam("title"),
+    Activity.created_at >= bindparam("since"),
+)  # built once (see storage.due)
+
+
 def _recent_twin(
     ctx: Context, agreement: Agreement, day: object, title: str, counts: dict[str, object]
 ) -> Activity | None:
     """The same activity recorded in the last ten minutes (a double tap, a resend)."""
     recent = ctx.session.scalars(
-        select(Activity).where(
-            Activity.agreement_id == agreement.id,
-            Activity.occurred_on == day,
-            Activity.title == title,
-            Activity.created_at >= ctx.now - DOUBLE_WINDOW,
-        )
+        _SAME_TITLE_SINCE,
+        {"agreement": agreement.id, "day": day, "title": title, "since": ctx.now - DOUBLE_WINDOW},
     )
     return next((a for a in recent if a.counts == counts), None)
 
