@@ -68,8 +68,11 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
 
     _clear_outbox(sessions)
     lookback = getattr(importlib.import_module("bot.scheduler"), "LOOKBACK", timedelta(days=8))
+    index: dict[int, datetime] = {}  # each agreement's next moment, as those ticks kept it
     with transaction(sessions) as s:
-        planned = plan_notifications(s, now=now, tz=TOKYO, start=until - lookback, end=until)
+        planned = plan_notifications(
+            s, now=now, tz=TOKYO, start=until - lookback, end=until, **_index_args(until, index)
+        )
         rows = [
             {
                 **outbox_row(p, {}, now=p.send_at),
@@ -82,7 +85,22 @@ def prefill(sessions: sessionmaker[Session], *, now: datetime, until: datetime) 
         for i in range(0, len(rows), 5_000):
             s.execute(insert(Outbox), rows[i : i + 5_000])
         mark_planned(s, until)  # and the planner's mark where those ticks left it
+        if index:  # and the index of next moments (storage.plan_index)
+            plan_index = importlib.import_module("storage.plan_index")
+            plan_index.record(
+                s,
+                planned_from=until,
+                next_at=index,
+                seen=plan_index.changes(s),
+                rules=importlib.import_module("reminders.planner").RULES_VERSION,
+            )
     return len(rows)
+
+
+def _index_args(until: datetime, index: dict[int, datetime]) -> dict[str, Any]:
+    """The planner's index arguments, when the scheduler keeps one (INDEX_AHEAD)."""
+    ahead = getattr(importlib.import_module("bot.scheduler"), "INDEX_AHEAD", None)
+    return {} if ahead is None else {"horizon": until + ahead, "next_at": index}
 
 
 def _forget_new(sessions: sessionmaker[Session], until: datetime) -> None:

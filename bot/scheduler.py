@@ -28,8 +28,9 @@ from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
 from reminders.business_days import in_office_hours
 from reminders.keys import ItemKey
-from reminders.planner import Planned, plan_notifications
+from reminders.planner import RULES_VERSION, Planned, plan_notifications
 from reminders.state import unwanted
+from storage import plan_index
 from storage.clock_status import record_plan
 from storage.db import read_only, transaction
 from storage.events import KEEP_EVENTS, purge_events
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=8)  # catch-up reach after downtime (a long holiday and more)
 AHEAD = timedelta(minutes=10)  # planned a little early, so the deliverer sends on the minute
+# How far each agreement's next moment is looked for (storage.plan_index): one with nothing
+# due is worked out again at the latest this much later.
+INDEX_AHEAD = timedelta(days=21)
 CHART_KEEP = timedelta(days=90)
 CHUNK = 2000  # outbox rows composed and inserted at a time
 LINE_CAPACITY = 5  # message objects per push
@@ -77,16 +81,24 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
         apply_due_handovers(session, today=now.astimezone(tz).date(), now=now)
     with read_only(sessions) as session:
         mark = planned_until(session)
+        # A mark ahead of this window is a clock set back (or a test going back in time):
+        # then nothing is taken as planned.
+        recent = mark if mark is not None and mark <= end else None
+        seen = plan_index.changes(session)  # writes recorded before this read
+        next_at: dict[int, datetime] = {}
         planned = plan_notifications(
             session,
             now=now,
             tz=tz,
             start=start,
             end=end,
-            # A mark ahead of this window is a clock set back (or a test going back in time):
-            # then nothing is taken as planned.
-            recent=mark if mark is not None and mark <= end else None,
+            recent=recent,
             failures=failures,
+            # Only the agreements with a moment due (or changed) are worked out; their next
+            # moments are kept for the following ticks.
+            due=plan_index.due(recent, end, RULES_VERSION) if recent is not None else None,
+            horizon=end + INDEX_AHEAD,
+            next_at=next_at,
         )
         planned = due_now(planned, now)
         known = existing_keys(session, [p.dedupe_key for p in planned])
@@ -120,6 +132,9 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
                     cache.new_charts.clear()
                 inserted += insert_new(writer, rows)
     with transaction(sessions) as session:
+        plan_index.record(
+            session, planned_from=end, next_at=next_at, seen=seen, rules=RULES_VERSION
+        )
         mark_planned(session, end)
         record_plan(session, now, failures=len(failures))
         purged = purge_events(session, now=now)

@@ -19,15 +19,18 @@ Rules (defaults in reminders.rules, overridable per agreement):
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, load_only
 
 from reminders.budget import digest_day
@@ -49,6 +52,7 @@ from reminders.rules import ReminderRules, rules_from
 from reminders.world import Person, Role, Window, World
 from storage.ja_format import fmt_date, short_title
 from storage.models import (
+    ActionItem,
     Activity,
     Agreement,
     AgreementContact,
@@ -95,6 +99,20 @@ PLANNED_COLUMNS = (
 MARGIN = timedelta(days=10)
 
 
+def _rules_version() -> str:
+    """What the index's next moments were worked out with (storage.plan_index): the code of
+    the schedules and the holiday calendar's version. A deploy that changes either makes the
+    next tick work every agreement out again."""
+    digest = hashlib.sha256(importlib.metadata.version("jpholiday").encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted([*root.glob("*.py"), root.parent / "storage" / "due.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+RULES_VERSION = _rules_version()
+
+
 @dataclass(frozen=True)
 class Planned:
     send_at: datetime  # timezone-aware, in the configured zone
@@ -131,6 +149,9 @@ def plan_notifications(
     recent: datetime | None = None,
     failures: list[str] | None = None,
     budget: bool = True,
+    due: ColumnElement[bool] | None = None,
+    horizon: datetime | None = None,
+    next_at: dict[int, datetime] | None = None,
 ) -> list[Planned]:
     """Every notification whose send moment is in [start, end), given the state at `now`.
 
@@ -141,19 +162,41 @@ def plan_notifications(
     worked out (see `World.keeps`).
 
     `budget=False`: as if every agreement turned the attention budget off (the preview's
-    before/after)."""
+    before/after).
+
+    The index (storage.plan_index): `due` limits the agreements worked out to those it holds
+    for (and those with a snoozed item; all of them when a digest is due); `next_at` receives,
+    for each agreement worked out, the earliest moment in [end, horizon) of its schedules
+    before acknowledgements and snoozes (`horizon` when none)."""
     lo, hi = start.astimezone(tz).date(), end.astimezone(tz).date()
+    whole = _snoozed_items(session, start)
+    reach = max(end, horizon or end)
     window = Window(
         start=start,
-        end=end,
+        end=reach,
         recent=recent,
-        whole=_snoozed_items(session, start),
+        whole=whole,
         fresh=_written_since(session, recent) if recent is not None else frozenset(),
     )
+    if due is not None and (recent is None or _digest_in(window, tz, lo, hi, end)):
+        due = None  # the digests read every agreement; a full look-back works out all
+    if due is not None and whole:
+        due = due | Agreement.id.in_(_agreements_of(session, whole))
     world = load_world(
-        session, tz=tz, lo=lo, hi=hi, window=window, failures=failures, budget=budget
+        session,
+        tz=tz,
+        lo=lo,
+        hi=reach.astimezone(tz).date(),
+        window=window,
+        failures=failures,
+        budget=budget,
+        due=due,
     )
-    occurrences = _all_occurrences(session, world, lo, hi)
+    occurrences = _all_occurrences(session, world, lo, reach.astimezone(tz).date())
+    if next_at is not None and horizon is not None:
+        next_at.update(_next_moments(world, occurrences, end, horizon))
+    # Moments after `end` were worked out only for the index (snoozed items: all of theirs).
+    occurrences = [o for o in occurrences if o.at < end or o.item_key in whole]
     occurrences = _apply_states(occurrences, _states_of(session, occurrences), tz)
     # The attention budget: leads the person's weekly digest already listed are not pushed.
     occurrences = drop_listed(session, world, occurrences, start=start, end=end)
@@ -168,6 +211,67 @@ def plan_notifications(
     planned += world.isolated("digests", lambda: _digests(world, lo, hi))
     planned = [p for p in planned if start <= p.send_at < end]
     return sorted(planned, key=lambda p: (p.send_at, p.recipient, p.kind, p.dedupe_key))
+
+
+def _digest_in(window: Window, tz: ZoneInfo, lo: date, hi: date, end: datetime) -> bool:
+    """Whether a week's digest moment is planned in this window (they read every agreement)."""
+    monday = lo - timedelta(days=lo.weekday())
+    while monday <= hi:
+        day = digest_day(monday)
+        if day is not None and lo <= day <= hi:
+            at = datetime.combine(day, OFFICE_OPENS, tz)
+            span = window.span(digest_key(monday))
+            if span is None or span[0] <= at < end:
+                return True
+        monday += timedelta(weeks=1)
+    return False
+
+
+def _next_moments(
+    world: World, occurrences: list[Occurrence], end: datetime, horizon: datetime
+) -> dict[int, datetime]:
+    """Each agreement's earliest moment in [end, horizon); `horizon` when it has none. Left out:
+    an agreement something failed for this run (the next tick works it out again)."""
+    out = dict.fromkeys(world.agreements, horizon)
+    for o in occurrences:
+        if end <= o.at < out.get(o.agreement_id, o.at):
+            out[o.agreement_id] = o.at
+    for failed in _failed_agreements(world):
+        out.pop(failed, None)
+    return out
+
+
+def _failed_agreements(world: World) -> set[int]:
+    """The agreements of this run's failures, by their keys (see World.isolated); every one
+    when a key names no agreement (the index is then not written this run)."""
+    found: set[int] = set()
+    for what in world.failures:
+        kind, _, rest = what.partition(":")
+        number = rest.split(".", 1)[0]
+        if kind in ("renewal", "review", "cadence", "dormancy", "settings") and number.isdigit():
+            found.add(int(number))
+        elif kind != "digests":
+            return set(world.agreements)
+    return found
+
+
+def _agreements_of(session: Session, item_keys: Iterable[str]) -> set[int]:
+    """The agreements of these items (snoozed ones: a few rows)."""
+    ids: dict[str, set[int]] = {}
+    for key in item_keys:
+        ref = ItemKey.parse(key)
+        if ref is not None:
+            ids.setdefault(ref.kind, set()).add(ref.id)
+    found: set[int] = set()
+    for kind, model in (("meeting", Meeting), ("action_item", ActionItem), ("kpi_entry", Kpi)):
+        wanted = sorted(ids.pop(kind, set()))
+        for i in range(0, len(wanted), 500):
+            found |= set(
+                session.scalars(select(model.agreement_id).where(model.id.in_(wanted[i : i + 500])))
+            )
+    for agreement_ids in ids.values():  # renewal, review, cadence, dormancy: the agreement's
+        found |= agreement_ids
+    return found
 
 
 def _written_since(session: Session, since: datetime) -> frozenset[str]:
@@ -205,13 +309,17 @@ def load_world(
     window: Window | None = None,
     failures: list[str] | None = None,
     budget: bool = True,
+    due: ColumnElement[bool] | None = None,
 ) -> World:
     """What the rules need, loaded with a fixed number of queries. `failures` receives the keys
-    of what could not be planned (the caller's list, so it sees them)."""
-    in_reach = (
+    of what could not be planned (the caller's list, so it sees them); `due`: only the
+    agreements it holds for (the index's)."""
+    in_reach: tuple[ColumnElement[bool], ...] = (
         Agreement.starts_on <= hi + REACH,
         or_(Agreement.renew_term_months > 0, Agreement.ends_on >= lo - REACH),
     )
+    if due is not None:
+        in_reach += (due,)
     agreements = {
         a.id: a
         for a in session.scalars(

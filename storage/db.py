@@ -70,6 +70,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # Every write that can move a reminder is recorded for the planner's index (its listeners).
+    import storage.plan_index  # noqa: F401 - registers the session events
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

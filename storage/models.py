@@ -353,6 +353,31 @@ class PlanMark(Base):
     planned_until: Mapped[datetime]
 
 
+class PlanNext(Base):
+    """Each agreement's next reminder moment (storage.plan_index): the earliest moment at or
+    after `planned_from` of any of its schedules, as the planner last worked them out. A tick
+    whose mark is at or after `planned_from` skips the agreement until `next_at`."""
+
+    __tablename__ = "plan_next"
+    __table_args__ = (Index("ix_plan_next_next_at", "next_at"),)
+
+    agreement_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    planned_from: Mapped[datetime]
+    next_at: Mapped[datetime]
+    rules: Mapped[str] = mapped_column(String(16))  # the rules' code it was worked out with
+
+
+class PlanChange(Base):
+    """An agreement whose schedules a write may have moved since its `PlanNext` was worked out
+    (written by every ORM flush that touches what the rules read; read and cleared by the
+    planner, which then works that agreement out again)."""
+
+    __tablename__ = "plan_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(Integer)
+
+
 class ReminderState(Base):
     """A reminder a person marked 対応済み (stop) or スヌーズ (postpone); one row per item."""
 

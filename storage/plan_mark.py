@@ -5,6 +5,8 @@ renewals, reviews, cadence, dormancy, digests): a steady tick then costs what is
 minute, not a week of every agreement's schedules. Meetings and action items, which people
 add at any moment, are still planned over the whole look-back. A loaded agreement file can put
 moments in the past, so the importer forgets the mark and the next tick looks back fully.
+Within the window, only the agreements with a moment due or a write since are worked out
+(storage.plan_index keeps each agreement's next moment).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import plan_index
 from storage.models import PlanMark
 
 NAME = "planner"
@@ -33,4 +36,6 @@ def mark_planned(session: Session, until: datetime) -> None:
 
 
 def forget(session: Session) -> None:
+    """The next tick looks back fully and works out every agreement again (plan_index)."""
     session.execute(delete(PlanMark).where(PlanMark.name == NAME))
+    plan_index.forget(session)
