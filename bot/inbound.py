@@ -137,12 +137,10 @@ class Inbound:
         log.info("%s event %s seen before: acknowledged, not answered again", platform, event_id)
         return False
 
-    def once(
-        self, platform: str, event_id: str | None, action: Action, *, now: datetime | None = None
-    ) -> Reply | None:
+    def once(self, platform: str, event_id: str | None, action: Action) -> Reply | None:
         """Run `action` in one transaction with the claim of `event_id`: a redelivered event
         (a follow, a join, a message) is acknowledged and not applied again. Raises on failure."""
-        now = now or self.clock()
+        now = self.clock()
         with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
             if event_id is not None and not claim_event(
                 session, platform=platform, event_id=event_id, now=now
