@@ -303,7 +303,12 @@ def run(cfg: dict[str, Any], out: dict[str, Any], save: Callable[[dict[str, Any]
     """Each step saves its figures as soon as it has them: the parent may stop this process at
     its time limit, and what was measured by then is kept. The cheap steps come first."""
     urls: dict[str, str] = cfg["urls"]
-    sessions = {v: make_session_factory(make_engine(u)) for v, u in urls.items()}
+    # built as the clock builds its engine (bot/clock_main.py)
+    prepared = getattr(importlib.import_module("bot.clock_main"), "CLOCK_PREPARED_STATEMENTS", 128)
+    sessions = {
+        v: make_session_factory(make_engine(u, prepared_statements=prepared))
+        for v, u in urls.items()
+    }
     monday = datetime.fromisoformat(cfg["plan_now"])  # the data set's Monday, 08:55
     # A business morning without the weekly digest: Tuesday's 09:00 tick.
     tuesday = (monday + timedelta(days=1)).replace(hour=9, minute=0)

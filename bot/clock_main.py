@@ -21,6 +21,11 @@ from storage.db import make_engine, make_session_factory
 from storage.lease import make_guard
 
 log = logging.getLogger(__name__)
+# SQLite keeps each connection's prepared statements; the planner binds hundreds of ids per IN
+# list, and every list length is a statement of its own, so the driver's 128 per connection
+# held ~33 MB more after each Monday's digests (bench/RESULTS.md finding 16). The clock's
+# statements are not hot: a few prepared suffice.
+CLOCK_PREPARED_STATEMENTS = 16
 
 
 def utc_now() -> datetime:
@@ -75,7 +80,7 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, prepared_statements=CLOCK_PREPARED_STATEMENTS)
     run_clock(settings, engine, make_session_factory(engine))
 
 

@@ -20,17 +20,23 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 5
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, prepared_statements: int = 128) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
     hide_parameters: SQL errors are logged without their bound values, which hold what people
-    typed (message texts, names, e-mail addresses)."""
+    typed (message texts, names, e-mail addresses). `prepared_statements`: how many SQLite
+    keeps prepared per connection (the driver's default; the clock wants few, see
+    bot/clock_main.py)."""
     engine: Engine
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            connect_args={
+                "timeout": BUSY_TIMEOUT_SECONDS,
+                "check_same_thread": False,
+                "cached_statements": prepared_statements,
+            },
             hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
