@@ -26,6 +26,7 @@ from bot.digest import (
 from bot.render_batch import line_cost, slack_cost
 from bot.senders import Notice, Sender
 from handlers.messages import Button, Card, Reply
+from reminders import run_caches
 from reminders.business_days import in_office_hours
 from reminders.keys import ItemKey
 from reminders.planner import RULES_VERSION, Planned, plan_notifications
@@ -74,6 +75,7 @@ def plan(sessions: sessionmaker[Session], *, now: datetime, tz: ZoneInfo) -> int
     # each, so on SQLite chat messages are not kept waiting behind a whole tick, and Monday's
     # thousands of digests are never all in memory at once. The mark moves last: a run stopped
     # halfway is run again by the next tick, and the unique keys skip what it had inserted.
+    run_caches.forget()  # what the last run worked out is not asked again
     start, end = now - LOOKBACK, now + AHEAD
     inserted = 0
     failures: list[str] = []  # items skipped (logged each); counted in /healthz

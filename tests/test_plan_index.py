@@ -192,3 +192,28 @@ def test_a_kpi_value_records_its_agreement_for_the_next_tick(demo: Flask, clock:
     chat(demo, clock, now, "tanaka", f"KPI {kpi.name} 120")
     with sessions() as s:
         assert set(s.scalars(select(PlanChange.agreement_id))) == {kpi.agreement_id}
+
+
+def test_each_run_starts_with_empty_date_caches(demo: Flask) -> None:
+    """The per-run arithmetic caches do not carry one run's windows into the next (they filled
+    to ~100 MB over three national Mondays): what was worked out before a tick is gone after."""
+    from datetime import date
+
+    from reminders import run_caches
+    from storage import due
+
+    old_window = (
+        "monthly",
+        10,
+        date(2001, 4, 1),
+        date(2001, 4, 1),
+        date(2002, 3, 31),
+        date(2002, 3, 31),
+    )
+    due._periods_due(*old_window)
+    assert due._periods_due.cache_info().currsize >= 1
+    plan(demo.extensions["renkei"].sessions, now=NOW, tz=TOKYO)
+    assert run_caches.entries() > 0  # the tick used them for its own window
+    misses = due._periods_due.cache_info().misses
+    due._periods_due(*old_window)  # worked out again: the tick emptied the cache first
+    assert due._periods_due.cache_info().misses == misses + 1
