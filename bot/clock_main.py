@@ -22,9 +22,9 @@ from storage.lease import make_guard
 
 log = logging.getLogger(__name__)
 # SQLite keeps each connection's prepared statements; the planner binds hundreds of ids per IN
-# list, and every list length is a statement of its own, so the driver's 128 per connection
-# held ~33 MB more after each Monday's digests (bench/RESULTS.md finding 16). The clock's
-# statements are not hot: a few prepared suffice.
+# list, and every list length is a statement of its own: the driver's 128 per connection were
+# a good part of the ~33 MB the clock kept after each Monday (bench/RESULTS.md finding 16).
+# The clock's statements are not hot: a few prepared suffice.
 CLOCK_PREPARED_STATEMENTS = 16
 
 
