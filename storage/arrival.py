@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from storage.events import claim_event
-from storage.identities import sender_and_question
+from storage.identities import QUESTION_IN_CHAT, sender_and_question
 from storage.models import ChatIdentity, Contact, PendingQuestion, ProcessedEvent
 
 
@@ -87,12 +87,5 @@ _ARRIVAL = (
         ),
     )
     .outerjoin(Contact, Contact.id == ChatIdentity.contact_id)
-    .outerjoin(
-        PendingQuestion,
-        and_(
-            PendingQuestion.contact_id == Contact.id,
-            PendingQuestion.platform == bindparam("platform"),
-            PendingQuestion.chat_key == bindparam("chat_key"),
-        ),
-    )
+    .outerjoin(PendingQuestion, QUESTION_IN_CHAT)
 )

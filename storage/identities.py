@@ -35,17 +35,15 @@ def contact_for(session: Session, *, platform: str, external_id: str) -> Contact
 
 # Every message needs the sender and their open question in this chat: one statement, built
 # once (building a select per message costs more than running it on SQLite).
+QUESTION_IN_CHAT = and_(  # the contact's open question in the chat (:platform, :chat_key)
+    PendingQuestion.contact_id == Contact.id,
+    PendingQuestion.platform == bindparam("platform"),
+    PendingQuestion.chat_key == bindparam("chat_key"),
+)
 _SENDER_AND_QUESTION = (
     select(Contact, PendingQuestion)
     .join(ChatIdentity, ChatIdentity.contact_id == Contact.id)
-    .outerjoin(
-        PendingQuestion,
-        and_(
-            PendingQuestion.contact_id == Contact.id,
-            PendingQuestion.platform == bindparam("platform"),
-            PendingQuestion.chat_key == bindparam("chat_key"),
-        ),
-    )
+    .outerjoin(PendingQuestion, QUESTION_IN_CHAT)
     .where(
         ChatIdentity.platform == bindparam("platform"),
         ChatIdentity.external_id == bindparam("external_id"),
@@ -53,14 +51,7 @@ _SENDER_AND_QUESTION = (
 )
 _LOCAL_SENDER_AND_QUESTION = (
     select(Contact, PendingQuestion)
-    .outerjoin(
-        PendingQuestion,
-        and_(
-            PendingQuestion.contact_id == Contact.id,
-            PendingQuestion.platform == bindparam("platform"),
-            PendingQuestion.chat_key == bindparam("chat_key"),
-        ),
-    )
+    .outerjoin(PendingQuestion, QUESTION_IN_CHAT)
     .where(Contact.key == bindparam("external_id"))
 )
 
