@@ -33,8 +33,9 @@ def utc_now() -> datetime:
 
 
 def senders_for(settings: Settings) -> dict[str, Sender]:
-    """A sender per configured platform; the local log is always there."""
-    senders: dict[str, Sender] = {"local": LocalSender()}
+    """A sender per configured platform; the local log is always there (logging only: a
+    clock that kept what it sent would grow with every week it runs)."""
+    senders: dict[str, Sender] = {"local": LocalSender(keep=False)}
     if settings.line_enabled:
         api = line_api(settings.line_api_endpoint, settings.line_channel_access_token)
         senders["line"] = LineSender(api, public_base_url=settings.public_base_url)

@@ -162,13 +162,20 @@ class SlackSender:
 
 
 class LocalSender:
-    """For contacts without a linked chat account, and for the embedded mode: a log line."""
+    """For contacts without a linked chat account, and for the embedded mode: a log line.
 
-    def __init__(self) -> None:
+    `keep`: also remember each message in `sent` (tests read it). A clock runs for months and
+    must not: it sent every local notification (a national data set's Monday holds thousands
+    of digests) and kept each one, ~25 MB a week at 10,000 agreements (bench/RESULTS.md
+    finding 16), so the clock builds it with `keep=False`."""
+
+    def __init__(self, *, keep: bool = True) -> None:
+        self.keep = keep
         self.sent: list[tuple[str, Reply]] = []
 
     def send(self, recipient: str, message: Reply, *, retry_key: str | None = None) -> None:
-        self.sent.append((recipient, message))
+        if self.keep:
+            self.sent.append((recipient, message))
         # The text only at DEBUG: at INFO no log line carries what people wrote (harden).
         log.info("local message to %s (%d characters)", recipient, len(message.as_text()))
         log.debug("local message to %s: %s", recipient, message.as_text().replace("\n", " / "))
