@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,7 @@ from handlers.privacy import for_chat
 from handlers.registry import surely_writes
 from storage.arrival import Arrival, arrive
 from storage.db import WouldWrite, reads_first, transaction
-from storage.events import claim_event
+from storage.events import claim, claim_event
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +118,12 @@ class Inbound:
             return self.respond(session, incoming, now=now, sender=arrival)
 
     @property
+    def _engine(self) -> Engine:
+        return self.sessions.kw["bind"]  # type: ignore[no-any-return]
+
+    @property
     def _one_writer(self) -> bool:
-        return bool(self.sessions.kw["bind"].dialect.name == "sqlite")
+        return bool(self._engine.dialect.name == "sqlite")
 
     def _reading(self, action: Action, now: datetime) -> Reply | None:
         """`action` in a transaction that only reads; raises WouldWrite at its first write."""
@@ -131,8 +135,8 @@ class Inbound:
         microseconds of SQLite's write lock); False for a redelivery, which gets no answer."""
         if event_id is None:
             return True
-        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
-            if claim_event(session, platform=platform, event_id=event_id, now=now):
+        with _unavailable(f"{platform} event {event_id}"), self._engine.begin() as connection:
+            if claim(connection, platform=platform, event_id=event_id, now=now):
                 return True
         log.info("%s event %s seen before: acknowledged, not answered again", platform, event_id)
         return False
