@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import BindParameter, Row, Select, bindparam, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.fiscal import months_after, next_period, period_end, period_label, period_start
 from storage.models import (
@@ -206,21 +206,29 @@ def _action_items(
 
 
 # Built once: aliases made per call defeat SQLAlchemy's compiled-statement cache (3 ms a 予定).
-_LEAVING, _SUCCESSOR = aliased(Contact, name="leaving"), aliased(Contact, name="successor")
+_H, _AG = Handover.__table__, Agreement.__table__
+_LEAVING, _SUCCESSOR = Contact.__table__.alias("leaving"), Contact.__table__.alias("successor")
 _HANDOVERS_SCHEDULED = (
-    select(Handover, _LEAVING.name, _SUCCESSOR.name, Agreement)
-    .join(_LEAVING, _LEAVING.id == Handover.from_contact_id)
-    .join(_SUCCESSOR, _SUCCESSOR.id == Handover.to_contact_id)
-    .join(Agreement, Agreement.id == Handover.agreement_id)
+    select(
+        _H.c.id,
+        _H.c.effective_on,
+        _LEAVING.c.name.label("leaving"),
+        _SUCCESSOR.c.name.label("successor"),
+        _AG.c.key,
+        _AG.c.title,
+    )
+    .join(_LEAVING, _LEAVING.c.id == _H.c.from_contact_id)
+    .join(_SUCCESSOR, _SUCCESSOR.c.id == _H.c.to_contact_id)
+    .join(_AG, _AG.c.id == _H.c.agreement_id)
     .where(
-        Handover.applied_at.is_(None),
-        Handover.cancelled_at.is_(None),
-        Handover.effective_on >= bindparam("start"),
+        _H.c.applied_at.is_(None),
+        _H.c.cancelled_at.is_(None),
+        _H.c.effective_on >= bindparam("start"),
     )
 )
-_HANDOVERS = _HANDOVERS_SCHEDULED.where(Handover.agreement_id.in_(_IDS))
+_HANDOVERS = _HANDOVERS_SCHEDULED.where(_H.c.agreement_id.in_(_IDS))
 _HANDOVERS_WITH_COMING = _HANDOVERS_SCHEDULED.where(
-    or_(Handover.agreement_id.in_(_IDS), Handover.to_contact_id == bindparam("successor"))
+    or_(_H.c.agreement_id.in_(_IDS), _H.c.to_contact_id == bindparam("successor"))
 )
 
 
@@ -237,10 +245,9 @@ def _handovers(
     `successor_id`: also those handing an agreement (any) over to this contact."""
     stmt = _HANDOVERS if successor_id is None else _HANDOVERS_WITH_COMING
     params = {"ids": list(agreements), "start": start, "successor": successor_id}
-    rows = session.execute(stmt, params).all()
     return [
-        _item(agreement, "handover", f"正担当 {a} → {b}", h.effective_on, ref_id=h.id)
-        for h, a, b, agreement in rows
+        _item(h, "handover", f"正担当 {h.leaving} → {h.successor}", h.effective_on, ref_id=h.id)
+        for h in _rows(session, stmt, params)
     ]
 
 
@@ -351,7 +358,16 @@ def _renewals(agreements: Iterable[Agreement], start: date, end: date) -> list[D
     return items
 
 
-def _item(agreement: Agreement, kind: str, title: str, on: date, **extra: object) -> DueItem:
+class Titled(Protocol):
+    """An agreement as far as an item names it (the ORM row, or a row of a join)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+def _item(agreement: Titled, kind: str, title: str, on: date, **extra: object) -> DueItem:
     return DueItem(
         on=on,
         kind=kind,
