@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import Engine, Executable, text
 from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,8 +18,8 @@ from handlers.messages import Incoming, Reply
 from handlers.privacy import for_chat
 from handlers.registry import surely_writes
 from storage.arrival import Arrival, arrive
-from storage.db import WouldWrite, reads_first, transaction
-from storage.events import claim_event
+from storage.db import BLIND_WRITES, WouldWrite, reads_first, transaction
+from storage.events import claim, claim_event
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,10 @@ class Inbound:
             if not self._one_writer or surely_writes(incoming.text):  # 活動, KPI, 完了 write
                 return self._in_one(incoming, event_id, now)
             try:
-                reply = self._reading(action, now)
+                reply, blind = self._reading(action, now)
             except WouldWrite:  # it writes: redone whole, with the claim, in one transaction
                 return self._in_one(incoming, event_id, now)
-            return reply if self._claim(incoming.platform, event_id, now) else None
+            return reply if self._claim(incoming.platform, event_id, now, blind) else None
         except DatabaseUnavailable:
             if event_id is not None:
                 raise  # the adapter answers 503 and the platform redelivers
@@ -118,21 +118,32 @@ class Inbound:
             return self.respond(session, incoming, now=now, sender=arrival)
 
     @property
+    def _engine(self) -> Engine:
+        return self.sessions.kw["bind"]  # type: ignore[no-any-return]
+
+    @property
     def _one_writer(self) -> bool:
-        return bool(self.sessions.kw["bind"].dialect.name == "sqlite")
+        return bool(self._engine.dialect.name == "sqlite")
 
-    def _reading(self, action: Action, now: datetime) -> Reply | None:
-        """`action` in a transaction that only reads; raises WouldWrite at its first write."""
+    def _reading(self, action: Action, now: datetime) -> tuple[Reply | None, list[Executable]]:
+        """`action` in a transaction that only reads, and the blind writes it left for the
+        claim's (storage.db.write_blind); raises WouldWrite at its first other write."""
         with _unavailable("a message"), reads_first(self.sessions) as session:
-            return action(session, now)
+            reply = action(session, now)
+            return reply, list(session.info.get(BLIND_WRITES, ()))
 
-    def _claim(self, platform: str, event_id: str | None, now: datetime) -> bool:
-        """Claim the event of an answer that wrote nothing, in a transaction of its own (a few
-        microseconds of SQLite's write lock); False for a redelivery, which gets no answer."""
-        if event_id is None:
+    def _claim(
+        self, platform: str, event_id: str | None, now: datetime, blind: list[Executable]
+    ) -> bool:
+        """Claim the event of an answer that only read, with its blind writes, in a transaction
+        of its own (a fraction of a millisecond of SQLite's write lock); False for a
+        redelivery, which gets no answer and writes nothing."""
+        if event_id is None and not blind:
             return True
-        with _unavailable(f"{platform} event {event_id}"), transaction(self.sessions) as session:
-            if claim_event(session, platform=platform, event_id=event_id, now=now):
+        with _unavailable(f"{platform} event {event_id}"), self._engine.begin() as connection:
+            if event_id is None or claim(connection, platform=platform, event_id=event_id, now=now):
+                for statement in blind:
+                    connection.execute(statement)
                 return True
         log.info("%s event %s seen before: acknowledged, not answered again", platform, event_id)
         return False

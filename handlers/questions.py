@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from handlers.context import Context
 from handlers.messages import Button, Reply
 from handlers.understanding.intent import understand
+from storage.db import write_blind
 from storage.models import PendingQuestion
 
 TTL = timedelta(minutes=10)
@@ -135,8 +136,10 @@ def _open(ctx: Context) -> PendingQuestion | None:
 
 
 def _forget(ctx: Context) -> None:
-    if _open(ctx) is not None:
-        ctx.session.execute(delete(PendingQuestion).where(*_mine(ctx)))  # type: ignore[arg-type]
+    question = _open(ctx)
+    if question is not None:
+        # By its id: a question asked since (by a message another worker answered) stays open.
+        write_blind(ctx.session, delete(PendingQuestion).where(PendingQuestion.id == question.id))
         _cache(ctx)[_key(ctx)] = None
 
 

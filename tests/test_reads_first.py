@@ -121,6 +121,38 @@ def test_a_proposal_from_free_text_is_redone_as_a_write_and_stored(
     assert _count(demo, PendingQuestion) == 1 and _count(demo, Activity) == 0
 
 
+def test_a_read_that_closes_the_open_question_closes_it_with_the_claim(
+    demo: Flask, line_api: HTTPServer, executor: RecordingExecutor, transactions: list[list[str]]
+) -> None:
+    """予定 sent while a question is open closes it (a typed 「1」 must not answer it later),
+    and that DELETE needs nothing the reads found: on SQLite it rides in the claim's
+    transaction instead of making the message a write that is redone whole."""
+    link_account(demo, "line", "tanaka", "Utanaka")
+    _send(demo, line_api, executor, "防災訓練おわりました、参加者85人でした", "E-ask")
+    assert _count(demo, PendingQuestion) == 1
+    transactions.clear()
+    _send(demo, line_api, executor, "予定", "E-due")
+    done = [t for t in transactions if t]
+    assert _count(demo, PendingQuestion) == 0 and _count(demo, ProcessedEvent) == 2
+    if _sqlite(demo):
+        assert len(done) == 2, done  # no third transaction: the message was not redone
+        reading, claiming = done
+        assert not any(s.startswith(("INSERT", "DELETE")) for s in reading), done
+        assert claiming == ["INSERT INTO PROCESSED_EVENT", "DELETE FROM PENDING_QUESTION"], done
+    else:
+        [one] = done
+        assert one[0] == "WITH CLAIM AS" and "DELETE FROM PENDING_QUESTION" in one
+    due = json.loads([r for r, _ in line_api.log][-1].get_data())["messages"][0]["text"]
+    assert "予定・期限" in due
+    # 「1」 now answers nothing: the question is gone, so it is not taken as its first choice.
+    _send(demo, line_api, executor, "1", "E-one")
+    assert _count(demo, Activity) == 0
+    # A redelivery of 予定 writes nothing and closes nothing twice.
+    transactions.clear()
+    _send(demo, line_api, executor, "予定", "E-due")
+    assert not any("DELETE FROM PENDING_QUESTION" in t for t in transactions)
+
+
 def test_reads_first_refuses_a_flush_and_what_is_left_unflushed(demo: Flask) -> None:
     sessions = demo.extensions["renkei"].sessions
     with reads_first(sessions) as session:

@@ -10,8 +10,14 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.messages import Reply
 from handlers.text import fmt_date, fmt_datetime, short_title
-from storage.due import DueItem, agreements_of, contact_agreement_ids, due_for_contact
-from storage.models import Meeting
+from storage.due import (
+    DueItem,
+    agreements_of,
+    contact_agreement_ids,
+    contact_agreements,
+    due_for_contact,
+)
+from storage.models import Agreement, Meeting
 
 WINDOW_DAYS = 30
 MAX_LINES = 10  # longer lists end with 「ほか N 件」: a phone screen, not a report
@@ -30,20 +36,20 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
     show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
     earlier = 0
-    ids = _agreement_ids(ctx)  # read once: the list and the lines both need them
+    agreements = contact_agreements(ctx.session, ctx.contact.id)  # for the list and the lines
     if this_week:  # this week only: Monday to Sunday; older overdue items are only counted
         monday = start - timedelta(days=start.weekday())
-        found = _items(ctx, start, monday + timedelta(days=6), ids)
+        found = _items(ctx, start, monday + timedelta(days=6), agreements)
         items = [i for i in found if i.on >= monday]
         earlier = len(found) - len(items)
         span = "今週"
     else:
-        items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS), ids)
+        items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS), agreements)
         span = f"今後{WINDOW_DAYS}日"
     note = (
         f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
     )
-    if not items and not ids:  # (a successor-to-be sees the handover)
+    if not items and not agreements:  # (a successor-to-be sees the handover)
         return Reply(NO_AGREEMENT, private=True)
     if not items:
         return Reply(f"{span}の予定・期限はありません。{note}", private=True)
@@ -53,7 +59,7 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
         + (f"、うち期限超過{overdue}件" if overdue else "")
         + "）"
     )
-    lines = _lines(ctx, items, show_all=show_all, agreements=len(ids))
+    lines = _lines(ctx, items, show_all=show_all, agreements=len(agreements))
     return Reply(head, items=(*lines, note) if note else lines, private=True)
 
 
@@ -119,9 +125,16 @@ def describe(item: DueItem, ctx: Context, *, agreement: bool = True) -> str:
     return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}{which}"
 
 
-def _items(ctx: Context, start: date, end: date, ids: list[int] | None = None) -> list[DueItem]:
+def _items(
+    ctx: Context, start: date, end: date, agreements: dict[int, Agreement] | None = None
+) -> list[DueItem]:
     return due_for_contact(
-        ctx.session, contact_id=ctx.contact.id, start=start, end=end, tz=ctx.tz, agreement_ids=ids
+        ctx.session,
+        contact_id=ctx.contact.id,
+        start=start,
+        end=end,
+        tz=ctx.tz,
+        agreements=agreements,
     )
 
 

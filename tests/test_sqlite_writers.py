@@ -1,0 +1,74 @@
+"""SQLite writers take turns: a writer waits for the lock in short steps (not SQLite's own 1, 2,
+5, 10 ms sleeps), gets it when the holder commits, and fails as SQLAlchemy's OperationalError
+(hence a 503 and a redelivery) when it never comes; the connection keeps its busy timeout."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+import storage.db
+from storage.db import BUSY_TIMEOUT_SECONDS, transaction
+from storage.events import claim
+from storage.models import ProcessedEvent
+
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    engine: Engine = app.extensions["renkei"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL locks rows")
+    return engine
+
+
+def _hold_write_lock(engine: Engine, seconds: float, started: threading.Event) -> None:
+    with engine.begin() as conn:  # BEGIN IMMEDIATE: the write lock, until the block ends
+        claim(conn, platform="line", event_id="holder", now=NOW)
+        started.set()
+        time.sleep(seconds)
+
+
+def test_a_writer_waits_for_the_lock_and_then_writes(engine: Engine) -> None:
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(engine, 0.3, started))
+    holder.start()
+    assert started.wait(5)
+    t0 = time.monotonic()
+    with engine.begin() as conn:
+        waited = time.monotonic() - t0
+        assert claim(conn, platform="line", event_id="waiter", now=NOW)
+    holder.join()
+    assert waited >= 0.1  # it did wait for the holder, and did not fail
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_SECONDS * 1000
+
+
+def test_a_writer_that_never_gets_the_lock_fails_as_unavailable(
+    engine: Engine, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(engine, 1.0, started))
+    holder.start()
+    assert started.wait(5)
+    try:
+        with pytest.raises(OperationalError, match="locked"), engine.begin() as conn:
+            claim(conn, platform="line", event_id="never", now=NOW)
+        # The chat path turns that into a 503 for the platform to redeliver (bot/inbound.py).
+        sessions = app.extensions["renkei"].sessions
+        with pytest.raises(OperationalError), transaction(sessions) as s:
+            s.execute(text("SELECT 1"))
+    finally:
+        holder.join()
+    with engine.connect() as conn:
+        assert conn.scalar(select(ProcessedEvent.event_id)) == "holder"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
