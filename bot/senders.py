@@ -165,9 +165,9 @@ class LocalSender:
     """For contacts without a linked chat account, and for the embedded mode: a log line.
 
     `keep`: also remember each message in `sent` (tests read it). A clock runs for months and
-    must not: it sent every local notification (a national data set's Monday holds thousands
-    of digests) and kept each one, ~25 MB a week at 10,000 agreements (bench/RESULTS.md
-    finding 16), so the clock builds it with `keep=False`."""
+    must not: keeping every local notification was most of what the clock kept after each
+    Monday at 10,000 agreements (its peak +28 MB from one Monday to the next before, +4 MB
+    after; bench/RESULTS.md finding 16), so the clock builds it with `keep=False`."""
 
     def __init__(self, *, keep: bool = True) -> None:
         self.keep = keep
