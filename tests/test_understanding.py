@@ -300,6 +300,18 @@ def test_no_write_without_a_command_or_a_confirmed_proposal(
             assert not changed, (text, changed)
 
 
+def test_a_control_character_is_no_title(demo: Flask) -> None:
+    """Found by the property above (PostgreSQL run, 2026-12-02): 「TODO追加<ESC>2/2」 stored a task
+    titled ESC. Control characters read as spaces: the task needs its content, nothing is written."""
+    inbound = demo.extensions["renkei"].inbound
+    for text in ("TODO追加\x1b2/2", "タスク\x00\x7f 2/2", "タスク\x1b 2/2\x9b"):
+        before = counts(demo)
+        reply = inbound.handle(Incoming("local", "tanaka", text))
+        assert counts(demo) == before, text
+        assert reply is not None and "タスクの内容を入れてください" in reply.text, (text, reply)
+    assert normalize("予定\x1b\x00") == "予定" and normalize("活動\x1b今日") == "活動 今日"
+
+
 # --- focused answers and defects 2, 3, 8 ---------------------------------------------------------
 
 
