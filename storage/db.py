@@ -156,8 +156,8 @@ BLIND_WRITES = "renkei.blind_writes"
 def write_blind(session: Session, statement: Executable) -> None:
     """Run a write that depends on nothing the transaction read (a DELETE by key): at once, or
     in `reads_first` kept for the transaction that follows (the one that claims the event).
-    Closing a chat's open question is one: it turned a third of the benchmark's 予定 into a
-    whole second transaction."""
+    Closing a chat's open question is one: 予定 from someone who left a question unanswered
+    would otherwise be redone whole as a write."""
     if session.get_bind().get_execution_options().get("refuse_writes"):
         session.info.setdefault(BLIND_WRITES, []).append(statement)
     else:
