@@ -67,7 +67,7 @@ def _sqlite_begin(conn: Any) -> None:
 
 # SQLite's own busy handler sleeps 1, 2, 5, 10, 15… ms between tries, long beside what a chat
 # message holds the write lock for (its event claim: a fifth of a millisecond): two web workers
-# spent a sixth of their time asleep there. Waiting here, the next writer starts within a
+# spent a sixth of their wall time beginning transactions (py-spy), where those sleeps are. Waiting here, the next writer starts within a
 # tenth of a millisecond or so of the lock's release.
 _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.0001, 0.002
 

@@ -60,7 +60,8 @@ def agreements_of(contact_id: int | BindParameter[int]) -> Select[tuple[int]]:
 # The chat's hottest statements, built once with their parameters bound at run time: building
 # a select with its comparisons cost more than running it on SQLite (`expanding` binds a list).
 # The rows that only become items are read from the tables as plain rows (attribute access
-# like the ORM's), not as ORM objects: a sixth of a 予定's CPU went to building those.
+# like the ORM's), not as ORM objects: the due list of an everyday liaison took 1.55 ms of
+# CPU with them, 1.0 ms without.
 _IDS = bindparam("ids", expanding=True)
 _AGREEMENTS_OF = agreements_of(bindparam("contact_id"))
 _AGREEMENTS = select(Agreement).where(Agreement.id.in_(_IDS))
@@ -87,8 +88,8 @@ _KPI_ENTRIES = select(_E.c.kpi_id, _E.c.period_start).where(
 
 
 def _rows(session: Session, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
-    """A table statement's rows, in the session's transaction (what it holds unflushed first)."""
-    session.flush()
+    """A table statement's rows, in the session's transaction (the entry points flush first:
+    a Core statement does not autoflush what the session holds)."""
     return session.connection().execute(stmt, params).all()
 
 
@@ -112,6 +113,7 @@ def due_for_contact(
     agreements: dict[int, Agreement] | None = None,
 ) -> list[DueItem]:
     """`agreements`: the contact's (`contact_agreements`), when the caller has them."""
+    session.flush()
     if agreements is None:
         agreements = contact_agreements(session, contact_id)
     items = _due(session, agreements, start, end, tz, handovers=False)
@@ -125,6 +127,7 @@ def due_for_agreements(
     session: Session, *, agreement_ids: Sequence[int], start: date, end: date, tz: ZoneInfo
 ) -> list[DueItem]:
     """Items due between `start` and `end` (inclusive), plus what is still open from before."""
+    session.flush()
     agreements = _agreements(session, agreement_ids)
     return _in_order(_due(session, agreements, start, end, tz), tz)
 

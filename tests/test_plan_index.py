@@ -195,8 +195,9 @@ def test_a_kpi_value_records_its_agreement_for_the_next_tick(demo: Flask, clock:
 
 
 def test_each_run_starts_with_empty_date_caches(demo: Flask) -> None:
-    """The per-run arithmetic caches do not carry one run's windows into the next (they filled
-    to ~100 MB over three national Mondays): what was worked out before a tick is gone after."""
+    """The per-run arithmetic caches do not carry one run's windows into the next (each keeps
+    up to 65,536 entries, and a run's windows never come back): what was worked out before a
+    tick is gone after."""
     from datetime import date
 
     from reminders import run_caches

@@ -1,24 +1,30 @@
 """SQLite writers take turns: a writer waits for the lock in short steps (not SQLite's own 1, 2,
 5, 10 ms sleeps), gets it when the holder commits, and fails as SQLAlchemy's OperationalError
-(hence a 503 and a redelivery) when it never comes; the connection keeps its busy timeout."""
+(hence a 503 and a redelivery, checked through a signed webhook) when it never comes; the
+connection keeps its busy timeout."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
+from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 import storage.db
 from storage.db import BUSY_TIMEOUT_SECONDS, transaction
 from storage.events import claim
-from storage.models import ProcessedEvent
+from storage.models import Activity, ProcessedEvent
+from tests.support import line_body, line_text_event, link_account, post_line
 
 NOW = datetime(2026, 12, 2, tzinfo=UTC)
+SENT = {"sentMessages": [{"id": "1", "quoteToken": "q"}]}
+ACTIVITY = "活動 11/20 防災訓練 参加者45名"
 
 
 @pytest.fixture
@@ -72,3 +78,38 @@ def test_a_writer_that_never_gets_the_lock_fails_as_unavailable(
     with engine.connect() as conn:
         assert conn.scalar(select(ProcessedEvent.event_id)) == "holder"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
+
+
+def test_a_webhook_that_never_gets_the_lock_is_redelivered_and_applied_once(
+    demo: Flask, line_api: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through a signed LINE webhook: while another writer holds the lock past the wait, 活動
+    gets 503 and writes nothing; LINE's redelivery after it is applied once, answered once."""
+    engine: Engine = demo.extensions["renkei"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL locks rows")
+    link_account(demo, "line", "tanaka", "Utanaka")
+    line_api.expect_request("/v2/bot/message/reply", method="POST").respond_with_json(SENT)
+    client = demo.test_client()
+    body = line_body(line_text_event(ACTIVITY, user_id="Utanaka", event_id="E-LOCKED"))
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(engine, 1.0, started))
+    holder.start()
+    assert started.wait(5)
+    try:
+        assert post_line(client, body).status_code == 503
+    finally:
+        holder.join()
+    assert _count(demo, Activity) == 0
+    assert post_line(client, body).status_code == 200  # the redelivery
+    assert post_line(client, body).status_code == 200  # and one more
+    assert _count(demo, Activity) == 1
+    replies = [r for r, _ in line_api.log if r.path == "/v2/bot/message/reply"]
+    assert len(replies) == 1
+    assert "活動を記録しました" in json.loads(replies[0].get_data())["messages"][0]["text"]
+
+
+def _count(app: Flask, model: type) -> int:
+    with app.extensions["renkei"].sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)

@@ -69,25 +69,29 @@ def this_week(ctx: Context, args: str) -> Reply:
 
 def next_week(ctx: Context) -> Reply:
     """来週: Monday to Sunday of next week, and nothing else."""
-    if not _agreement_ids(ctx):
+    agreements = contact_agreements(ctx.session, ctx.contact.id)
+    if not agreements:
         return Reply(NO_AGREEMENT, private=True)
     monday = ctx.today + timedelta(days=7 - ctx.today.weekday())
     sunday = monday + timedelta(days=6)
-    items = [i for i in _items(ctx, monday, sunday) if monday <= i.on <= sunday]
+    items = [i for i in _items(ctx, monday, sunday, agreements) if monday <= i.on <= sunday]
     span = f"来週（{fmt_date(monday)}〜{fmt_date(sunday)}）"
     if not items:
         return Reply(f"{span}の予定・期限はありません。", private=True)
-    return Reply(f"{span}の予定・期限（{len(items)}件）", items=_lines(ctx, items), private=True)
+    lines = _lines(ctx, items, agreements=len(agreements))
+    return Reply(f"{span}の予定・期限（{len(items)}件）", items=lines, private=True)
 
 
 def overdue(ctx: Context) -> Reply:
     """期限切れ: the overdue items only, or plainly that there are none."""
-    if not _agreement_ids(ctx):
+    agreements = contact_agreements(ctx.session, ctx.contact.id)
+    if not agreements:
         return Reply(NO_AGREEMENT, private=True)
-    items = [i for i in _items(ctx, ctx.today, ctx.today) if i.overdue]
+    items = [i for i in _items(ctx, ctx.today, ctx.today, agreements) if i.overdue]
     if not items:
         return Reply("期限切れはありません。", private=True)
-    return Reply(f"期限切れが{len(items)}件あります。", items=_lines(ctx, items), private=True)
+    lines = _lines(ctx, items, agreements=len(agreements))
+    return Reply(f"期限切れが{len(items)}件あります。", items=lines, private=True)
 
 
 def next_meeting(ctx: Context) -> Reply:
