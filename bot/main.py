@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.app import create_app
 from config import SettingsError
@@ -31,3 +32,18 @@ def main() -> None:
     except SettingsError as exc:
         click.echo(f"renkei: {exc}", err=True)
         raise SystemExit(2) from None
+    except (OperationalError, ProgrammingError) as exc:
+        if not no_tables(exc):
+            raise
+        click.echo(
+            "renkei: データベースにまだテーブルがありません。先に `renkei db upgrade` を実行して"
+            "ください（the database has no tables yet: run `renkei db upgrade` first）。",
+            err=True,
+        )
+        raise SystemExit(2) from None
+
+
+def no_tables(exc: OperationalError | ProgrammingError) -> bool:
+    """A database the migrations never ran on: SQLite's "no such table", PostgreSQL's
+    undefined_table (SQLSTATE 42P01)."""
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from handlers.commands.link import link
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
-from handlers.questions import answer, close, known
+from handlers.questions import answer, asking, close, known
 from handlers.registry import match
 from handlers.text import normalize
 from handlers.understanding.resolve import THEN, overrides, reply_for
@@ -31,6 +31,10 @@ PLEASE_REGISTER = Reply(
     private=True,
 )
 MAX_TEXT = 2000
+QUESTION_DROPPED = Reply(
+    "わかりました。いまの質問はやめました（何も変更していません）。\n"
+    "その前に記録した入力を取り消すときは、もう一度「取消」と送ってください。"
+)
 
 
 def respond(
@@ -67,6 +71,11 @@ def respond(
     known(ctx, question)
     if found is not None and (chosen := answer(ctx, text, exact=True)):
         return _run(ctx, chosen)  # a choice's label typed as shown, though it reads as a command
+    if found is not None and found[0].name == "undo" and asking(ctx):
+        # 「取消」 under a proposal means "not that": deleting an entry made minutes ago instead
+        # would surprise. The next 「取消」, with no question open, takes the entry back.
+        close(ctx)
+        return QUESTION_DROPPED
     if found is not None and overrides(text, found[0].name, found[1]):
         found = None  # 「タスク終わった」「KPIどれくらい？」: a command word, but no command
     if found is not None:

@@ -60,6 +60,12 @@ def close(ctx: Context) -> None:
     _forget(ctx)
 
 
+def asking(ctx: Context) -> bool:
+    """Whether this chat has a question open (asked, not answered, not expired)."""
+    question = _open(ctx)
+    return question is not None and question.expires_at > ctx.now
+
+
 def _pick(options: dict[str, str], text: str) -> str | None:
     """Number, then exact label, then a label it starts, then one it is part of, then the
     longest label inside the answer (「広島市で」 is 広島市, not 東広島市); はい/いいえ; and a

@@ -8,7 +8,7 @@ from flask import Flask
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
-from storage.models import ActionItem, AgreementContact, Contact, Meeting
+from storage.models import ActionItem, Activity, AgreementContact, Contact, Meeting
 from tests.conftest import TOKYO
 from tests.support import (
     RecordingExecutor,
@@ -88,3 +88,31 @@ def test_a_handover_over_slack_reuses_the_contact_and_can_be_undone(
             "tanaka"
         )
         assert len(s.scalars(select(Contact).where(Contact.name == "鈴木 一郎")).all()) == 1
+
+
+def test_undo_under_an_open_proposal_drops_the_proposal_not_the_last_entry(
+    demo: Flask, line_api: HTTPServer
+) -> None:
+    """「取消」 while a proposal waits means "not that": the activity logged a minute before
+    stays; a second 「取消」, with nothing asked, takes the activity back."""
+    link_line(demo, "tanaka", "Utanaka")
+    line_api.expect_request("/v2/bot/message/reply").respond_with_json(SENT)
+
+    def activities() -> list[str]:
+        with demo.extensions["renkei"].sessions() as s:
+            return list(s.scalars(select(Activity.title).where(Activity.title == "清掃活動")))
+
+    def meetings() -> int:
+        with demo.extensions["renkei"].sessions() as s:
+            return len(s.scalars(select(Meeting).where(Meeting.title.contains("推進会議"))).all())
+
+    before = meetings()
+    assert "記録しました" in say_line(demo, line_api, "活動 今日 清掃活動 参加者30名", "U1")
+    assert "登録しますか" in say_line(demo, line_api, "12/21 10時 推進会議 入れて", "U2")
+    text = say_line(demo, line_api, "取消", "U3")
+    assert "質問はやめました" in text and "もう一度「取消」" in text
+    assert activities() == ["清掃活動"] and meetings() == before
+    assert "いまお答えいただく質問はありません" in say_line(demo, line_api, "はい", "U4")
+    assert meetings() == before
+    assert "取り消しました：活動" in say_line(demo, line_api, "取消", "U5")
+    assert activities() == []
