@@ -60,6 +60,18 @@ def close(ctx: Context) -> None:
     _forget(ctx)
 
 
+def ask_again(ctx: Context) -> Reply | None:
+    """The open question's choices once more, for a reply that picks none of them (「はい」 to
+    「どの会議ですか？」); None when no question is open."""
+    if not asking(ctx):
+        return None
+    question = _open(ctx)
+    assert question is not None
+    options = [Button(label, text) for label, text in question.options.items()]
+    numbered = tuple(f"{i}. {b.label}" for i, b in enumerate(options, 1))
+    return Reply("どれにしますか？番号で選んでください。", items=numbered, buttons=tuple(options))
+
+
 def asking(ctx: Context) -> bool:
     """Whether this chat has a question open (asked, not answered, not expired)."""
     question = _open(ctx)

@@ -17,6 +17,7 @@ from storage.models import (
     KpiEntry,
     Meeting,
 )
+from tests.conftest import TOKYO
 from tests.support import check_transcript, say
 
 
@@ -343,3 +344,53 @@ def test_a_wrong_weekday_in_a_task_keeps_the_owner(demo: Flask) -> None:
         期限 12/3（木） 資料送付（担当：佐藤 健太）
     """,
     )
+
+
+def test_a_kpi_figure_in_a_sentence_names_the_period_it_goes_to(demo: Flask) -> None:
+    """「先月は180人」 for a quarterly KPI: the proposal says 第3四半期, not a bare date; いいえ
+    writes nothing, はい writes that period."""
+
+    def q3() -> list[object]:
+        return [
+            e.value
+            for e in rows(demo, KpiEntry)
+            if e.kpi_id == 1 and str(e.period_start) == "2026-10-01"
+        ]
+
+    said = "防災訓練の参加者、先月は180人でした"
+    text = say(demo, "tanaka", said).text
+    assert "KPI「防災訓練参加者数」の2026年度 第3四半期に 180人 を入力しますか？" in text, text
+    say(demo, "tanaka", "いいえ")
+    assert q3() == []
+    say(demo, "tanaka", said)
+    say(demo, "tanaka", "はい")
+    assert q3() == [180]
+
+
+def test_yes_to_a_choice_of_several_asks_for_a_number_and_keeps_the_question(
+    demo: Flask,
+) -> None:
+    """「はい」 to 「どの会議を変更しますか？」 picks nothing: the choices come again (it used to
+    say no question was open), and 「1」 still answers."""
+    asked = say(demo, "sato", "実務者会議 12/17 15時に変更")
+    assert "どの会議を変更しますか" in asked.text, asked.text
+    again = say(demo, "sato", "はい")
+    assert "番号で選んでください" in again.text and again.items[:2] == asked.items[:2]
+    assert "質問はありません" not in again.text
+    assert "→" in say(demo, "sato", "1").text
+    [moved] = [m for m in rows(demo, Meeting) if m.title == "第8回 実務者会議"]
+    assert moved.starts_at.astimezone(TOKYO).strftime("%m/%d %H:%M") == "12/17 15:00"
+
+
+@pytest.mark.parametrize(
+    ("said", "starts"),
+    [
+        ("what's due this week", "今週"),  # was the 30 days of 「due」
+        ("協定の一覧", "協定の状況"),  # was 「わかりませんでした」
+        ("みなと市の協定どうなってる？", "協定の状況"),
+        ("協定の更新いつ？", "協定の状況"),
+        ("予定ある？", "今後30日"),
+    ],
+)
+def test_questions_found_chatting_as_a_liaison(demo: Flask, said: str, starts: str) -> None:
+    assert say(demo, "sato", said).text.startswith(starts)

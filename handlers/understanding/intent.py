@@ -208,7 +208,7 @@ def understand(text: str) -> Intent:
             return Intent("question", focus=focus)
     elif len(text) <= 12:  # 「来週」「期限切れ」 alone ask too
         focus = _focus(lowered, lemmas, meeting)
-        if focus in ("next_week", "this_week", "overdue", "next_meeting"):
+        if focus in ("next_week", "this_week", "overdue", "next_meeting", "status"):
             return Intent("question", focus=focus)
     for w in ws:
         if w.lemma in READ_COMMANDS:
@@ -276,8 +276,8 @@ def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
         return "tasks"
     if re.search(r"予定|スケジュール|なんか|何か|なにか|upcoming|due|やること|締め?切り?", lowered):
         return "due"
-    if "状況" in lowered or "status" in lowered:
-        return "status"
+    if "状況" in lowered or "status" in lowered or re.search(r"協定|agreement", lowered):
+        return "status"  # 「協定の一覧」「みなと市の協定どうなってる？」: each agreement's state
     return ""
 
 

@@ -20,7 +20,7 @@ from handlers.context import Context
 from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
-from handlers.questions import ask
+from handlers.questions import ask, ask_again
 from handlers.text import fmt_date, fmt_datetime, fmt_number, short_title
 from handlers.understanding.analyser import words
 from handlers.understanding.intent import (
@@ -33,6 +33,7 @@ from handlers.understanding.intent import (
     understand,
 )
 from storage.due import agreements_of
+from storage.fiscal import period_label, period_start
 from storage.models import ActionItem, Agreement, Kpi, Meeting
 
 THEN = " && "  # one button, two commands in turn: 「活動 …」 then 「KPI …」
@@ -74,7 +75,7 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     if kind == "cancel":
         return "キャンセル"
     if kind in ("yes", "no"):
-        return Reply(
+        return ask_again(ctx) or Reply(
             "いまお答えいただく質問はありません。ご用件をそのまま送ってください（例：「予定」）。"
         )
     if kind == "greeting":
@@ -116,7 +117,11 @@ def overrides(text: str, command_name: str, args: str) -> bool:
         return False  # 「完了 報告書」: the task named by a word of its title
     intent = understand(text)
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
-        return intent.kind == "question" and intent.focus not in ("due", "this_week", "status")
+        same = intent.focus in ("due", "status") or (command_name, intent.focus) == (
+            "week",
+            "this_week",
+        )  # 「what's due this week」: the week's answer, not the 30 days of 「due」
+        return intent.kind == "question" and not same
     if command_name not in _OVERRIDABLE:
         return False
     if intent.rewritten:
@@ -220,9 +225,12 @@ def _report(ctx: Context, intent: Intent, text: str) -> Reply:
         value = fmt_number(counts[-1].value)
         agreement = ctx.session.get(Agreement, kpi.agreement_id)
         assert agreement is not None
+        # The period by its name (「2026年度 第3四半期」), so a month's figure given for a
+        # quarterly KPI shows where it would go before anyone taps はい.
+        period = period_label(period_start(day, kpi.period), kpi.period)
         return propose(
             ctx,
-            f"KPI「{kpi.name}」に {value}{kpi.unit}（{fmt_date(day)}の期間）を入力しますか？",
+            f"KPI「{kpi.name}」の{period}に {value}{kpi.unit} を入力しますか？",
             f"KPI {kpi.key} {value} {day:%Y/%m/%d} 協定:{agreement.key}",
         )
     title = subject or "活動報告"
