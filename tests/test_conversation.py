@@ -394,3 +394,15 @@ def test_yes_to_a_choice_of_several_asks_for_a_number_and_keeps_the_question(
 )
 def test_questions_found_chatting_as_a_liaison(demo: Flask, said: str, starts: str) -> None:
     assert say(demo, "sato", said).text.startswith(starts)
+
+
+def test_a_meetings_place_changes_in_plain_words(demo: Flask) -> None:
+    """「次の会議の場所、市民センターに変更です」 proposes the place change of the next meeting
+    (it used to answer that no new date was given); はい makes it."""
+    proposal = say(demo, "tanaka", "次の会議の場所、市民センターに変更です").text
+    assert "「第8回 実務者会議」（12/10（木））の場所を「市民センター」に変更" in proposal, proposal
+    say(demo, "tanaka", "はい")
+    assert {m.title: m.place for m in rows(demo, Meeting)}["第8回 実務者会議"] == "市民センター"
+    named = say(demo, "tanaka", "推進会議の会場が公民館に変わりました").text
+    assert "推進会議" in named and "「公民館」" in named, named
+    assert "新しい場所を教えてください" in say(demo, "tanaka", "会議の場所変わった").text

@@ -349,12 +349,71 @@ def _meeting_cancel(ctx: Context, intent: Intent, text: str) -> Reply:
     return ask(ctx, "どの会議を中止にしますか？", [*options, NO], command="proposal")
 
 
+# 「会議の場所変わった、第2会議室」「実務者会議の会場は公民館に変更」: the new place is what follows
+# 場所/会場, less the verbs and particles around it.
+_PLACE_WORD = re.compile(r"場所|会場")
+_PLACE_HEAD = re.compile(
+    r"^(?:が|は|を|も)?\s*(?:変わ(?:った|りました|ります|る)|変更(?:になりました|しました|です)?"
+    r"|移動(?:しました)?)?\s*[、,:：は]?\s*"
+)
+_PLACE_TAIL = re.compile(
+    r"\s*(?:に|へ)?\s*(?:変更(?:です|します|しました|して(?:ください)?|お願いします)?"
+    r"|変わ(?:った|りました|ります)|なり(?:ました)?|なった|移動(?:です|しました)?|です"
+    r"|でお願いします)?[。.!！]*$"
+)
+_NEXT_ONE = re.compile(r"次|今度|直近|next")
+
+
+def _new_place(text: str) -> tuple[str, str] | None:
+    """(the words before 場所/会場, the new place), when the message names one."""
+    found = _PLACE_WORD.search(text)
+    if found is None:
+        return None
+    place = _PLACE_TAIL.sub("", _PLACE_HEAD.sub("", text[found.end() :], count=1))
+    place = place.strip(" 、,。")
+    if not 0 < len(place) <= 60 or re.search(r"\d{1,2}\s*[/月:：時]", place):
+        return None  # none, or a place run into a new date or time: the date path reads those
+    return text[: found.start()], place
+
+
+def _meeting_place(ctx: Context, head: str, place: str) -> Reply:
+    meetings = _upcoming(ctx)
+    if not meetings:
+        return Reply("場所を変更する会議が見つかりません。「会議」で一覧を確かめてください。")
+    if _NEXT_ONE.search(head):  # 「次の会議の場所…」
+        meetings = meetings[:1]
+    else:
+        meetings = _best(_title_words(head), [(m.title, m) for m in meetings]) or meetings  # type: ignore[assignment]
+
+    def change(m: Meeting) -> str:
+        return f"会議 変更 {m.id} 場所 {place}"
+
+    if len(meetings) == 1:
+        m = meetings[0]
+        day = fmt_date(_local(ctx, m).date())
+        return propose(ctx, f"「{m.title}」（{day}）の場所を「{place}」に変更しますか？", change(m))
+    options = [
+        Button(_label(f"{fmt_date(_local(ctx, m).date())} {m.title}"), change(m))
+        for m in meetings[:5]
+    ]
+    return ask(
+        ctx, f"どの会議の場所を「{place}」に変更しますか？", [*options, NO], command="proposal"
+    )
+
+
 def _meeting_move(ctx: Context, intent: Intent, text: str) -> Reply:
+    placed = _new_place(text)
+    if placed is not None:
+        return _meeting_place(ctx, *placed)
     meetings = _upcoming(ctx)
     try:
         first = find_when(text, today=ctx.today)
     except WeekdayMismatch:
         first = None
+    if first is None and _PLACE_WORD.search(text):  # 「会議の場所変わった」: but to where?
+        return Reply(
+            "新しい場所を教えてください。例：「会議の場所は第2会議室に変更」「会議 変更 3 場所 市役所3F」"
+        )
     second = None
     if first is not None:
         try:
