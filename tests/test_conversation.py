@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -390,6 +390,11 @@ def test_yes_to_a_choice_of_several_asks_for_a_number_and_keeps_the_question(
         ("みなと市の協定どうなってる？", "協定の状況"),
         ("協定の更新いつ？", "協定の状況"),
         ("予定ある？", "今後30日"),
+        (
+            "今月の活動どれくらい？",
+            "まだ活動の記録がありません",
+        ),  # 履歴; was 「わかりませんでした」
+        ("最近の活動見せて", "まだ活動の記録がありません"),
     ],
 )
 def test_questions_found_chatting_as_a_liaison(demo: Flask, said: str, starts: str) -> None:
@@ -406,3 +411,20 @@ def test_a_meetings_place_changes_in_plain_words(demo: Flask) -> None:
     named = say(demo, "tanaka", "推進会議の会場が公民館に変わりました").text
     assert "推進会議" in named and "「公民館」" in named, named
     assert "新しい場所を教えてください" in say(demo, "tanaka", "会議の場所変わった").text
+
+
+def test_a_meeting_in_plain_words_past_dated_or_with_a_place(demo: Flask) -> None:
+    """Found chatting: 「令和8年1月15日」 in late 2026 was proposed as 「1/15（木）」 and refused
+    only after はい; 「打ち合わせ 市役所」 became a meeting titled 市役所."""
+    past = say(demo, "tanaka", "令和8年1月15日 10時 打ち合わせ 市役所")
+    assert past.text == "2026/1/15（木） 10:00は過ぎています。これからの日時で送ってください。"
+    assert not past.buttons
+    proposal = say(demo, "tanaka", "令和9年1月15日 10時 打ち合わせ 市役所").text
+    assert "1/15（金） 10:00 打ち合わせ 市役所" in proposal, proposal
+    say(demo, "tanaka", "はい")
+    [made] = [
+        m for m in rows(demo, Meeting) if m.starts_at.astimezone(TOKYO).date() == date(2027, 1, 15)
+    ]
+    assert (made.title, made.place) == ("打ち合わせ", "市役所")
+    later = say(demo, "tanaka", "4/10までに年度報告 @佐藤").text
+    assert "期限 2027/4/10（土） 年度報告" in later  # another fiscal year: its year is shown

@@ -278,6 +278,8 @@ def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
         return "due"
     if "状況" in lowered or "status" in lowered or re.search(r"協定|agreement", lowered):
         return "status"  # 「協定の一覧」「みなと市の協定どうなってる？」: each agreement's state
+    if "活動" in lowered or "activit" in lowered:
+        return "history"  # 「今月の活動どれくらい？」: what was done
     return ""
 
 

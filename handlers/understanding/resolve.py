@@ -16,6 +16,7 @@ from sqlalchemy import select
 from handlers.agreements import AGREEMENT_TOKEN
 from handlers.commands import due as due_answers
 from handlers.commands.kpi import progress_summary
+from handlers.commands.meeting import PLACE_WORD
 from handlers.context import Context
 from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
@@ -47,6 +48,7 @@ QUESTION_COMMANDS = {
     "tasks": "タスク",
     "due": "予定",
     "status": "状況",
+    "history": "履歴",
 }
 
 
@@ -499,18 +501,24 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
     for _ in range(3):
         title = _REQUEST_WORDS.sub("", title).strip()
         title = " ".join(_LINKS.sub("", w) for w in title.split()).strip()
-    words_ = [w for w in title.split() if w not in MEETING]
+    said = title.split()
+    words_ = [w for w in said if w not in MEETING]
+    if len(words_) == 1 < len(said) and PLACE_WORD.search(words_[0]):
+        words_ = said  # 「打ち合わせ 市役所」: the meeting's name and its place, not a title 市役所
     title = " ".join(words_) if words_ else title
+    day = fmt_date(when.start, today=ctx.today)  # with its year when not this fiscal year's
     if command == "会議":
         title = title or "打合せ"
         at = f" {clock:%H:%M}" if clock else ""
+        if (when.start, clock or time.max) < (ctx.today, ctx.now.astimezone(ctx.tz).time()):
+            # 「令和8年1月15日」 in December: said before anyone taps はい to be refused
+            return Reply(f"{day}{at}は過ぎています。これからの日時で送ってください。")
         canonical = f"会議 {when.start:%Y/%m/%d}{at} {title}"
-        shown = f"{fmt_date(when.start)}{at} {title}"
-        return propose(ctx, f"会議を登録しますか？\n{shown}", canonical)
+        return propose(ctx, f"会議を登録しますか？\n{day}{at} {title}", canonical)
     if not title:
         return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
     canonical = f"タスク {when.start:%Y/%m/%d} {title}"
-    return propose(ctx, f"タスクを登録しますか？\n期限 {fmt_date(when.start)} {title}", canonical)
+    return propose(ctx, f"タスクを登録しますか？\n期限 {day} {title}", canonical)
 
 
 def _successor(ctx: Context, intent: Intent) -> Reply:
