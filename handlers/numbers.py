@@ -164,6 +164,40 @@ def parse_number(text: str) -> Decimal | None:
     return -value if m["sign"] else value
 
 
+# Counts as Slack's English writers type them, read as their Japanese form: 「30 participants」
+# is 参加者30名 (a count needs a unit; these nouns are the unit).
+_ENGLISH_COUNTS = (
+    (r"participants?|attendees?|people|persons?|pax", "参加者", "名"),
+    (r"visitors?", "来場者", "名"),
+    (r"volunteers?", "ボランティア", "名"),
+    (r"times|sessions?|events?", "", "回"),
+    (r"copies|flyers?|leaflets?|brochures?", "配布", "部"),
+    (r"households?", "", "世帯"),
+    (r"companies|firms?", "", "社"),
+    (r"schools?", "", "校"),
+)
+_ENGLISH_COUNT = re.compile(
+    r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s*("
+    + "|".join(words for words, _, _ in _ENGLISH_COUNTS)
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _in_japanese(text: str) -> str:
+    if not text.isascii() and not re.search(r"[A-Za-z]", text):
+        return text  # the usual case: nothing English to read
+
+    def japanese(m: re.Match[str]) -> str:
+        word = m.group(2).lower()
+        for words, label, unit in _ENGLISH_COUNTS:
+            if re.fullmatch(words, word):
+                return f" {label}{m.group(1)}{unit} "
+        return m.group(0)
+
+    return _ENGLISH_COUNT.sub(japanese, text)
+
+
 def find_counts(text: str) -> tuple[list[Count], str]:
     """Pull labelled counts out of free text.
 
@@ -171,6 +205,7 @@ def find_counts(text: str) -> tuple[list[Count], str]:
     "防災訓練").  Bare numbers (第3回, 120, 3F) stay in the text: a count needs a unit
     or a label:number / label=number form.
     """
+    text = _in_japanese(text)
     norm, starts, ends = _normalise(text)
     # Same length as norm, so starts/ends still map each position to the original.
     norm = _NUMERAL_RUN.sub(lambda m: _MASK * len(m.group()), norm)

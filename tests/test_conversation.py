@@ -428,3 +428,17 @@ def test_a_meeting_in_plain_words_past_dated_or_with_a_place(demo: Flask) -> Non
     assert (made.title, made.place) == ("打ち合わせ", "市役所")
     later = say(demo, "tanaka", "4/10までに年度報告 @佐藤").text
     assert "期限 2027/4/10（土） 年度報告" in later  # another fiscal year: its year is shown
+
+
+def test_english_as_slack_writers_type_it(demo: Flask) -> None:
+    """Found chatting: 「log: … 30 participants」 was refused (the number stayed in the title),
+    「add task: …」 and 「tasks」 were not understood."""
+    logged = say(demo, "tanaka", "log: cleanup event today, 30 participants").text
+    assert "記録しました" in logged and "cleanup event 参加者30名" in logged, logged
+    added = say(demo, "tanaka", "add task: send proposal 12/20").text
+    assert "タスクを登録しました" in added and "send proposal" in added, added
+    assert say(demo, "tanaka", "tasks").text.startswith("未完了のタスク")
+    say(demo, "tanaka", "活動 今日 清掃 30名")
+    counts = {a.title: a.counts for a in rows(demo, Activity)}
+    assert counts["cleanup event"] == {"参加者": {"value": 30, "unit": "名"}}
+    assert counts["清掃"] == {"参加者": {"value": 30, "unit": "名"}}  # was 「件数」

@@ -18,6 +18,8 @@ from handlers.text import fmt_date, fmt_number, short_title
 from handlers.when import find_date
 from storage.models import Activity, Agreement
 
+# 「清掃 30名」: a head count without a label is how many took part, not 「件数30名」.
+_UNLABELLED = {"名": "参加者", "人": "参加者", "名様": "参加者"}
 EXAMPLE = "例：「活動 11/20 防災訓練 参加者45名」"
 TITLE_MAX = 300
 # Everything after メモ / 備考 / note is the free-text note, kept as typed.
@@ -87,7 +89,8 @@ def log(ctx: Context, args: str) -> Reply:
             f"タイトルが長すぎます（{TITLE_MAX}文字まで）。詳しい内容は「メモ:」の後に書けます。"
         )
     stored_counts = {
-        c.label or "件数": {"value": _json_number(c.value), "unit": c.unit} for c in counts
+        c.label or _UNLABELLED.get(c.unit, "件数"): {"value": _json_number(c.value), "unit": c.unit}
+        for c in counts
     }
     if not again and (twin := _recent_twin(ctx, agreement, when.start, title, stored_counts)):
         minutes = max(1, int((ctx.now - twin.created_at).total_seconds() // 60))

@@ -16,7 +16,7 @@ from handlers.numbers import find_counts
 from handlers.understanding.analyser import Word, reading, words
 
 MEETING = {"会議", "打ち合わせ", "打合せ", "ミーティング", "mtg", "meeting", "定例", "協議", "面談"}
-TASK = {"タスク", "todo", "task", "課題", "宿題", "やること"}
+TASK = {"タスク", "todo", "task", "tasks", "todos", "課題", "宿題", "やること"}
 KPI = {"kpi", "実績", "達成", "進捗", "目標", "数字", "数値"}
 DONE_VERBS = {
     "終わる", "終える", "済む", "済み", "完了", "終了", "提出", "出す", "送る", "送付", "片付く",
@@ -229,10 +229,15 @@ def understand(text: str) -> Intent:
     return Intent("unknown", suggestions=suggest(lowered, lemmas))
 
 
+_ENGLISH_ADD = re.compile(r"^(?:add|new|create)\s+(task|todo|meeting|mtg)s?\b\s*[:：]?\s*", re.I)
+
+
 def _rewrite(text: str) -> str:
-    """「todo追加: 資料作成 12/5」「KPI入れたい」「会議登録 …」: a command word first, glued to a
-    request word → the canonical command with the rest, to run now (it was asked for)."""
+    """「todo追加: 資料作成 12/5」「KPI入れたい」「会議登録 …」「add task: …」: a command word first,
+    glued to a request word → the canonical command with the rest, to run now (it was asked for)."""
     lowered = text.lower()
+    if english := _ENGLISH_ADD.match(text):
+        return " ".join(f"{WRITE_PREFIXES[english[1].lower()]} {text[english.end() :]}".split())
     for word in sorted(WRITE_PREFIXES, key=len, reverse=True):
         if not lowered.startswith(word):
             continue
