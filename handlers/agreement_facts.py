@@ -102,7 +102,7 @@ def gather(
     )
     return Facts(
         agreement=agreement,
-        sides=_sides(session, agreement),
+        sides=sides(session, agreement),
         progress=[progress[k.id] for k in kpis],
         recent=activities,
         last_activity=activities[0] if activities else None,
@@ -153,7 +153,8 @@ def _handovers(session: Session, agreement: Agreement) -> list[tuple[date, str, 
     ]
 
 
-def _sides(session: Session, agreement: Agreement) -> list[Side]:
+def sides(session: Session, agreement: Agreement) -> list[Side]:
+    """Each party of the agreement with its primary and secondary contact."""
     linked = (
         select(func.count(ChatIdentity.id))
         .where(ChatIdentity.contact_id == Contact.id)

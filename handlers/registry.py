@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from handlers.commands.contacts import contacts
 from handlers.commands.dashboard import calendar, dashboard
 from handlers.commands.due import due, this_week
 from handlers.commands.group import GROUP_COMMAND, tie_group
@@ -111,6 +112,13 @@ COMMANDS: tuple[Command, ...] = (
         "このグループ（Slackはチャンネル）に協定の週次ダイジェストを届ける",
         GROUP_COMMAND,
         tie_group,
+    ),
+    Command(
+        "contacts",
+        ("連絡先", "contacts"),
+        "協定の担当者と連絡先（本人だけに）。「連絡先 さくら町」で絞り込み",
+        "連絡先",
+        contacts,
     ),
     Command(
         "undo",

@@ -442,3 +442,20 @@ def test_english_as_slack_writers_type_it(demo: Flask) -> None:
     counts = {a.title: a.counts for a in rows(demo, Activity)}
     assert counts["cleanup event"] == {"参加者": {"value": 30, "unit": "名"}}
     assert counts["清掃"] == {"参加者": {"value": 30, "unit": "名"}}  # was 「件数」
+
+
+def test_who_the_contacts_are(demo: Flask) -> None:
+    """Found chatting: 「担当者一覧」「連絡先教えて」「who is the contact for sakura?」 were not
+    understood; 「担当者が変わります」 is a handover, not this list."""
+    every = say(demo, "sato", "担当者一覧")
+    assert every.text == "協定の担当者（2件）" and every.private
+    assert [c.title for c in every.cards] == [
+        "みなと市と株式会社アクメ",
+        "さくら町地域活性化プラットフォーム",
+    ]
+    rows = dict(every.cards[0].rows)
+    assert rows["みなと市 正担当"] == "田中 花子 tanaka@city.minato.example.jp（チャット未登録）"
+    for said in ("who is the contact for sakura?", "さくら町の担当者は誰？", "連絡先 さくら町"):
+        [card] = say(demo, "sato", said).cards
+        assert card.title == "さくら町地域活性化プラットフォーム", said
+    assert "後任" in say(demo, "sato", "担当者が変わります").text

@@ -233,3 +233,17 @@ def test_e_mail_addresses_in_a_handover_document_stay_out_of_the_group(
     assert line_texts(line_api, "reply") == [PRIVATE_NOTE]
     [pushed] = line_texts(line_api, "push")
     assert "引継ぎ資料" in pushed and "tanaka@city.minato.example.jp" in pushed
+
+
+def test_contacts_asked_in_a_group_go_to_the_asker_alone(demo: Flask, line_api: HTTPServer) -> None:
+    """「連絡先」 holds e-mail addresses: even in a group tied to the asker's only agreement,
+    the group gets the one-line note and the asker the list."""
+    link_account(demo, "line", "tanaka", "Utanaka")
+    tie_chat(demo, "line", "Cgroup", "minato-acme")
+    stub_line(line_api)
+    post_line(demo.test_client(), in_group("連絡先", "Utanaka", "c1"))
+    assert line_texts(line_api, "reply") == [PRIVATE_NOTE]
+    [(_, pushed)] = line_calls(line_api, "push")
+    assert pushed["to"] == "Utanaka"
+    shown = json.dumps(pushed["messages"], ensure_ascii=False)
+    assert "sato@acme.example.co.jp" in shown and "株式会社アクメ 正担当" in shown

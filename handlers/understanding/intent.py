@@ -82,7 +82,7 @@ _DATED = re.compile(
     r"\d{1,4}[/月.-]\d{1,2}|明日|明後日|あさって|来週|再来週|今週|[月火水木金土日]曜|月末|週明け|今月中"
 )
 _HANDOVER = re.compile(
-    r"引き?継ぎ?|引継|異動|handover|hand over|転勤|後任|担当(?:が|を)?(?:かわ|変わ|替わ|交代)"
+    r"引き?継ぎ?|引継|異動|handover|hand over|転勤|後任|担当(?:者)?(?:が|を|は)?(?:かわ|変わ|替わ|交代)"
 )
 
 # The command words a read-only guess may run at once, by their normalised form.
@@ -179,7 +179,7 @@ def understand(text: str) -> Intent:
     if found := _SUCCESSOR.search(text):
         return Intent("successor", name=found.group(1))
     if (_HANDOVER.search(lowered) and not question) or re.search(r"引き?継ぎ?資料|引継資料", text):
-        if re.search(r"担当(?:が|を)?(?:かわ|変わ|替わ|交代)|後任", text):
+        if re.search(r"担当(?:者)?(?:が|を|は)?(?:かわ|変わ|替わ|交代)|後任", text):
             return Intent("successor")
         return Intent("command", command="引継ぎ")
     past = _past(ws, lowered)
@@ -208,7 +208,7 @@ def understand(text: str) -> Intent:
             return Intent("question", focus=focus)
     elif len(text) <= 12:  # 「来週」「期限切れ」 alone ask too
         focus = _focus(lowered, lemmas, meeting)
-        if focus in ("next_week", "this_week", "overdue", "next_meeting", "status"):
+        if focus in ("next_week", "this_week", "overdue", "next_meeting", "status", "contacts"):
             return Intent("question", focus=focus)
     for w in ws:
         if w.lemma in READ_COMMANDS:
@@ -264,9 +264,16 @@ def _asks(lowered: str, lemmas: set[str]) -> bool:
     return bool(lemmas & QUESTION_WORDS) or bool(OVERDUE.search(lowered))
 
 
+_CONTACTS = re.compile(
+    r"担当者|窓口|連絡先|メアド|メールアドレス|contacts?\b|who'?s? (?:is )?(?:the )?(?:person|in charge)"
+)
+
+
 def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
     if OVERDUE.search(lowered):
         return "overdue"
+    if _CONTACTS.search(lowered):
+        return "contacts"  # 「先方の担当者は誰？」「さくら町の連絡先」
     if lemmas & KPI or "kpi" in lowered:
         return "kpi"
     if meeting and (NEXT.search(lowered) or "いつ" in lowered or "when" in lowered):

@@ -58,6 +58,8 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     kind = intent.kind
     if kind == "command":
         return intent.command
+    if kind == "question" and intent.focus == "contacts":
+        return f"連絡先 {text}"  # the names in the question pick the agreements
     if kind == "question":
         return _question(ctx, intent.focus)
     if kind == "done":
