@@ -395,6 +395,8 @@ def test_yes_to_a_choice_of_several_asks_for_a_number_and_keeps_the_question(
             "まだ活動の記録がありません",
         ),  # 履歴; was 「わかりませんでした」
         ("最近の活動見せて", "まだ活動の記録がありません"),
+        ("前年比どう？", "KPIの進み具合"),  # was 「わかりませんでした」
+        ("目標達成できそう？", "KPIの進み具合"),
     ],
 )
 def test_questions_found_chatting_as_a_liaison(demo: Flask, said: str, starts: str) -> None:

@@ -274,8 +274,8 @@ def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
         return "overdue"
     if _CONTACTS.search(lowered):
         return "contacts"  # 「先方の担当者は誰？」「さくら町の連絡先」
-    if lemmas & KPI or "kpi" in lowered:
-        return "kpi"
+    if lemmas & KPI or re.search(r"kpi|目標|達成|前年|昨年比|実績", lowered):
+        return "kpi"  # 「目標達成できそう？」「前年比どう？」: compounds the analyser keeps whole
     if meeting and (NEXT.search(lowered) or "いつ" in lowered or "when" in lowered):
         return "next_meeting"
     if NEXT_WEEK.search(lowered):
