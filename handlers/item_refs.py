@@ -15,7 +15,7 @@ from handlers.dates import parse_when
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from storage.due import agreements_of
-from storage.models import ActionItem, Meeting
+from storage.models import MAX_ID, ActionItem, Meeting
 
 T = TypeVar("T")
 NUMBER = re.compile(r"(?:No\.?|no\.?|#|＃)?\s*([0-9]+)(?:番)?")
@@ -40,11 +40,18 @@ def as_date(ctx: Context, token: str) -> date | None:
     return when.start
 
 
+def _id(digits: str) -> int:
+    """A typed number as an id; one no row can have (「完了 99999999999999999999」) as 0, which
+    finds nothing instead of failing in the database."""
+    number = int(digits[:12])
+    return number if len(digits) <= 12 and number <= MAX_ID else 0
+
+
 def tasks_for(ctx: Context, ref: str) -> list[ActionItem]:
     """The sender's tasks that `ref` names; open ones only, unless named by number."""
     base = select(ActionItem).where(ActionItem.agreement_id.in_(agreements_of(ctx.contact.id)))
     if m := NUMBER.fullmatch(ref.strip()):
-        return list(ctx.session.scalars(base.where(ActionItem.id == int(m.group(1)))))
+        return list(ctx.session.scalars(base.where(ActionItem.id == _id(m.group(1)))))
     open_ = base.where(ActionItem.done_at.is_(None)).order_by(ActionItem.due_on, ActionItem.id)
     if not ref.strip():
         return list(ctx.session.scalars(open_))
@@ -57,7 +64,7 @@ def meetings_for(ctx: Context, ref: str) -> list[Meeting]:
     """The sender's meetings that `ref` names; upcoming, not cancelled ones unless by number."""
     base = select(Meeting).where(Meeting.agreement_id.in_(agreements_of(ctx.contact.id)))
     if m := NUMBER.fullmatch(ref.strip()):
-        return list(ctx.session.scalars(base.where(Meeting.id == int(m.group(1)))))
+        return list(ctx.session.scalars(base.where(Meeting.id == _id(m.group(1)))))
     upcoming = base.where(Meeting.cancelled.is_(False), Meeting.starts_at >= ctx.now).order_by(
         Meeting.starts_at
     )

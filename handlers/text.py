@@ -26,6 +26,10 @@ _SPACES = re.compile(r"\s+")
 # Control characters (ESC, NUL, DEL, C1) are no part of what anyone types: read as spaces, or
 # 「TODO追加<ESC>2/2」 was a task titled ESC (found by tests/test_understanding.py's property).
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible characters a paste brings along (zero-width space, word joiner, BOM): dropped, or
+# 「タスク 明日 <ZWSP>」 made a task with a title nobody can see. The zero-width joiner stays:
+# emoji sequences need it.
+_INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
 # Full-width punctuation people type in titles, kept as typed: NFKC would turn （…） into (…)
 # and the stored title would no longer be what the user wrote. Digits, letters, spaces, ／ and
 # ： still become ASCII, so commands, dates and numbers parse alike.
@@ -36,7 +40,7 @@ def normalize(text: str) -> str:
     """NFKC (full-width letters, digits and spaces become ASCII) with whitespace and control
     characters collapsed to one space; the full-width brackets and marks of _KEEP stay as typed."""
     folded = "".join(ch if ch in _KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
-    return _SPACES.sub(" ", _CONTROLS.sub(" ", folded)).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub(" ", _INVISIBLE.sub("", folded))).strip()
 
 
 def odd_day_note(day: date) -> str:

@@ -45,8 +45,8 @@ class ItemKey:
     def parse(cls, text: str) -> ItemKey | None:
         """The key typed or stored, or None when it is not one (a friendly answer follows)."""
         m = _KEY.match(text.strip())
-        if m is None or m.group("kind") not in ITEM_KINDS:
-            return None
+        if m is None or m.group("kind") not in ITEM_KINDS or int(m.group("id")) > 2**31 - 1:
+            return None  # no row has an id past PostgreSQL's INTEGER (storage.models.MAX_ID)
         ref = cls(
             m.group("kind"), int(m.group("id")), tuple(p for p in m.group("rest").split(".") if p)
         )

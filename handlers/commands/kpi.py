@@ -18,11 +18,43 @@ from handlers.text import bar, fmt_number, short_title
 from handlers.when import find_date
 from storage.fiscal import period_end, period_label, period_start
 from storage.kpi_progress import Progress, progress_for
-from storage.models import Agreement, Kpi, KpiEntry
+from storage.models import KPI_VALUE_LIMIT, Agreement, Kpi, KpiEntry
 
 EXAMPLE = "例：「KPI 参加者数 120」「KPI 1 120 第2四半期」"
 CONFIRM = "上書き"  # the word a confirmed replacement carries
 _CONFIRM_TOKEN = re.compile(rf"(?:^|\s){CONFIRM}(?:\s|$)")
+
+
+# Units that count things: their values are never negative (a 増減 KPI has its own unit).
+COUNTED = frozenset(
+    [
+        "人",
+        "名",
+        "名様",
+        "件",
+        "回",
+        "個",
+        "部",
+        "枚",
+        "社",
+        "校",
+        "世帯",
+        "団体",
+        "施設",
+        "店舗",
+        "店",
+        "台",
+        "本",
+        "冊",
+        "点",
+        "組",
+        "チーム",
+        "講座",
+        "席",
+        "食",
+        "袋",
+    ]
+)
 
 
 def kpi(ctx: Context, args: str) -> Reply:
@@ -45,6 +77,8 @@ def kpi(ctx: Context, args: str) -> Reply:
     chosen = _match(kpis, name)
     if value is None:
         return Reply(f"入力する値が見つかりませんでした。{EXAMPLE}")
+    if abs(value) >= KPI_VALUE_LIMIT:
+        return Reply(f"{fmt_number(value)} は大きすぎます（整数14桁まで）。何も記録していません。")
     if not chosen:
         return _ask_which(
             ctx,
@@ -142,6 +176,9 @@ def _ask_period(ctx: Context, kpi: Kpi, value: Decimal, agreement: Agreement) ->
 
 
 def _enter(ctx: Context, kpi: Kpi, value: Decimal, day: date | None, *, confirmed: bool) -> Reply:
+    if value < 0 and kpi.unit in COUNTED:
+        # 「KPI 参加者数 -50」: a count of people or events is never below zero: a slip
+        return Reply(f"{kpi.name}は{kpi.unit}の数なので、マイナスの値は入力できません。")
     agreement = ctx.session.get(Agreement, kpi.agreement_id)
     assert agreement is not None
     rows = {

@@ -16,7 +16,7 @@ from handlers.numbers import find_counts
 from handlers.questions import ask
 from handlers.text import fmt_date, fmt_number, short_title
 from handlers.when import find_date
-from storage.models import Activity, Agreement
+from storage.models import KPI_VALUE_LIMIT, Activity, Agreement
 
 # 「清掃 30名」: a head count without a label is how many took part, not 「件数30名」.
 _UNLABELLED = {"名": "参加者", "人": "参加者", "名様": "参加者"}
@@ -87,6 +87,10 @@ def log(ctx: Context, args: str) -> Reply:
     if len(title) > TITLE_MAX:
         return Reply(
             f"タイトルが長すぎます（{TITLE_MAX}文字まで）。詳しい内容は「メモ:」の後に書けます。"
+        )
+    if too_big := next((c for c in counts if abs(c.value) >= KPI_VALUE_LIMIT), None):
+        return Reply(
+            f"{fmt_number(too_big.value)} は大きすぎます（整数14桁まで）。何も記録していません。"
         )
     stored_counts = {
         c.label or _UNLABELLED.get(c.unit, "件数"): {"value": _json_number(c.value), "unit": c.unit}
