@@ -10,8 +10,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from storage.models import KPI_VALUE_LIMIT
+
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
+# KPI numbers as the columns hold them (Numeric(18, 4)): a 20-digit target from a form or a file
+# is refused by name, not failed in PostgreSQL ("numeric field overflow").
+KpiNumber = Annotated[Decimal, Field(gt=-KPI_VALUE_LIMIT, lt=KPI_VALUE_LIMIT)]
 
 
 class _Strict(BaseModel):
@@ -51,7 +56,7 @@ class CadenceIn(_Strict):
 
 class KpiEntryIn(_Strict):
     period: date  # any day of the period; stored as the period's first day
-    value: Decimal
+    value: KpiNumber
 
 
 class KpiIn(_Strict):
@@ -59,8 +64,8 @@ class KpiIn(_Strict):
     name: Text
     unit: str = ""
     period: Literal["monthly", "quarterly", "yearly"]
-    baseline: Decimal | None = None
-    target: Decimal
+    baseline: KpiNumber | None = None
+    target: KpiNumber
     target_date: date | None = None
     direction: Literal["up", "down"] = "up"
     aggregation: Literal["sum", "last"] = "sum"

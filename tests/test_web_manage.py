@@ -73,6 +73,9 @@ def test_secretariat_edits_a_kpi_target_with_validation_and_the_change_log(demo:
     client = signed_in_client(demo, "jimukyoku")
     shown = _post(client, "/manage/agreements/minato-acme/kpis/drill", target="abc")
     assert "保存しませんでした" in shown and "目標値" in shown
+    # Twenty digits: refused by name (PostgreSQL failed it: "numeric field overflow", a 500).
+    shown = _post(client, "/manage/agreements/minato-acme/kpis/drill", target="9" * 20)
+    assert "保存しませんでした" in shown and "目標値" in shown
     with _db(demo) as session:
         kpi = session.scalar(select(Kpi).where(Kpi.key == "drill"))
         assert kpi is not None and kpi.target == Decimal(600)
