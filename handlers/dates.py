@@ -22,6 +22,8 @@ from datetime import date, timedelta
 
 import jpholiday
 
+from storage.limits import FIRST_YEAR, LAST_YEAR
+
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
@@ -32,10 +34,7 @@ __all__ = [
     "parse_when",
 ]
 
-# Dates outside these years are refused: nothing in a liaison's work lies there, and
-# 9999/12/31 overflowed the planner (UTC conversion past date.max).
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
+# Dates outside storage.limits' years (2000–2100) are refused.
 
 
 @dataclass(frozen=True)

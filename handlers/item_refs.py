@@ -15,7 +15,8 @@ from handlers.dates import parse_when
 from handlers.messages import Button, Reply
 from handlers.questions import ask
 from storage.due import agreements_of
-from storage.models import MAX_ID, ActionItem, Meeting
+from storage.limits import MAX_ID
+from storage.models import ActionItem, Meeting
 
 T = TypeVar("T")
 NUMBER = re.compile(r"(?:No\.?|no\.?|#|＃)?\s*([0-9]+)(?:番)?")

@@ -8,15 +8,18 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from storage.models import KPI_VALUE_LIMIT
+from storage.limits import KPI_VALUE_LIMIT, in_years
 
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
 # KPI numbers as the columns hold them (Numeric(18, 4)): a 20-digit target from a form or a file
 # is refused by name, not failed in PostgreSQL ("numeric field overflow").
 KpiNumber = Annotated[Decimal, Field(gt=-KPI_VALUE_LIMIT, lt=KPI_VALUE_LIMIT)]
+# Days and moments within storage.limits' years: 9999-12-31 from a form stopped the planner.
+Day = Annotated[date, AfterValidator(in_years)]
+Moment = Annotated[datetime, AfterValidator(in_years)]
 
 
 class _Strict(BaseModel):
@@ -55,7 +58,7 @@ class CadenceIn(_Strict):
 
 
 class KpiEntryIn(_Strict):
-    period: date  # any day of the period; stored as the period's first day
+    period: Day  # any day of the period; stored as the period's first day
     value: KpiNumber
 
 
@@ -66,7 +69,7 @@ class KpiIn(_Strict):
     period: Literal["monthly", "quarterly", "yearly"]
     baseline: KpiNumber | None = None
     target: KpiNumber
-    target_date: date | None = None
+    target_date: Day | None = None
     direction: Literal["up", "down"] = "up"
     aggregation: Literal["sum", "last"] = "sum"
     entry_due_days: int = Field(default=14, ge=0, le=365)
@@ -77,7 +80,7 @@ class MeetingIn(_Strict):
     key: Key | None = None
     kind: Literal["steering", "working", "other"]
     title: Text
-    at: datetime
+    at: Moment
     place: str | None = None
 
 
@@ -85,7 +88,7 @@ class ActionItemIn(_Strict):
     key: Key | None = None
     title: Text
     owner: Key | None = None
-    due_on: date
+    due_on: Day
     done: bool = False
 
 
@@ -112,9 +115,9 @@ class AgreementIn(_Strict):
     title: Text
     parties: list[Key] = Field(min_length=2)
     fields: list[str] = Field(default_factory=list)
-    signed_on: date | None = None
-    starts_on: date
-    ends_on: date
+    signed_on: Day | None = None
+    starts_on: Day
+    ends_on: Day
     auto_renew: AutoRenewIn | None = None
     contacts: dict[Key, SideContactsIn]
     meeting_cadence: CadenceIn | None = None

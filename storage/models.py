@@ -188,12 +188,6 @@ class Kpi(Base):
     agreement: Mapped[Agreement] = relationship(back_populates="kpis")
 
 
-# What the columns hold, so a message is refused with a word instead of failing in the
-# database (PostgreSQL: "numeric field overflow", "integer out of range"; SQLite stores it).
-KPI_VALUE_LIMIT = Decimal(10) ** 14  # Numeric(18, 4): fourteen digits before the point
-MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, the ids' type
-
-
 class KpiEntry(Base):
     """One value per KPI and period (periods are keyed by their first day)."""
 

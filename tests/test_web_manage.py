@@ -218,7 +218,7 @@ def test_secretariat_edits_the_agreement_and_its_roles(demo: Flask) -> None:
     }
     wrong = _post(client, "/manage/agreements/minato-acme", **{**form, "acme.primary": "tanaka"})
     assert "株式会社アクメの正担当は株式会社アクメの担当者から" in wrong
-    bad = _post(client, "/manage/agreements/minato-acme", **{**form, "ends_on": "1999-01-01"})
+    bad = _post(client, "/manage/agreements/minato-acme", **{**form, "ends_on": "2023-01-01"})
     assert "保存しませんでした：終了日が開始日より前です" in bad
     with _db(demo) as session:
         a = session.scalar(select(Agreement).where(Agreement.key == "minato-acme"))
@@ -287,3 +287,46 @@ def test_a_meeting_or_task_of_another_agreement_is_not_found_here(demo: Flask) -
         task = session.get(ActionItem, task_id)
         assert meeting is not None and not meeting.cancelled and meeting.starts_at == starts
         assert task is not None and task.done_at is None
+
+
+def test_out_of_range_values_in_the_forms_are_refused_not_a_500(demo: Flask) -> None:
+    """Found by posting what no person means: ids past the ids' type were a 500 (SQLite's
+    OverflowError, PostgreSQL's 'integer out of range'), a meeting on 0001-01-01 was a 500,
+    and 9999-12-31 was stored (a date the planner could not convert)."""
+    add_secretariat(demo)
+    client = signed_in_client(demo, "jimukyoku")
+    token = csrf_of(_page(client))
+    big = "9" * 20
+    for path in (
+        f"/manage/agreements/minato-acme/meetings/{big}",
+        f"/manage/agreements/minato-acme/tasks/{big}/done",
+        f"/agreements/minato-acme/activities/{big}/success",
+    ):
+        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+    with _db(demo) as session:
+        before = (
+            session.scalar(select(func.count(Meeting.id))),
+            session.scalar(select(func.count(ActionItem.id))),
+        )
+    for day in ("0001-01-01", "9999-12-31"):
+        shown = _post(
+            client,
+            "/manage/agreements/minato-acme/meetings",
+            kind="working",
+            title="遠い会議",
+            date=day,
+            time="00:00",
+        )
+        assert "保存しませんでした" in shown, day
+        shown = _post(client, "/manage/agreements/minato-acme/tasks", title="遠い宿題", due_on=day)
+        assert "保存しませんでした" in shown, day
+        shown = _post(client, "/manage/agreements/minato-acme/meetings/1", date=day, time="10:00")
+        assert "保存しませんでした" in shown, day
+    with _db(demo) as session:
+        after = (
+            session.scalar(select(func.count(Meeting.id))),
+            session.scalar(select(func.count(ActionItem.id))),
+        )
+        first = session.get(Meeting, 1)
+        assert first is not None and 2000 <= first.starts_at.year <= 2100
+    assert after == before

@@ -19,6 +19,7 @@ from handlers.changes import record_create, record_update
 from storage import plan_mark
 from storage.agreement_file import ActionItemIn, AgreementIn, ContactIn, KpiIn, MeetingIn, place
 from storage.identities import create_invite
+from storage.limits import MAX_ID
 from storage.models import (
     ActionItem,
     Agreement,
@@ -247,7 +248,7 @@ def register(web: Blueprint) -> None:
             flash(f"会議「{checked.title}」を登録しました。", "ok")
         return _back(agreement, "#meetings")
 
-    @web.post("/manage/agreements/<key>/meetings/<int:meeting_id>")
+    @web.post(f"/manage/agreements/<key>/meetings/<int(max={MAX_ID}):meeting_id>")
     @login_required
     def edit_meeting(key: str, meeting_id: int) -> Response:
         agreement = _editable(key)
@@ -314,7 +315,7 @@ def register(web: Blueprint) -> None:
             flash(f"タスク「{checked.title}」を登録しました。", "ok")
         return _back(agreement, "#tasks")
 
-    @web.post("/manage/agreements/<key>/tasks/<int:task_id>/done")
+    @web.post(f"/manage/agreements/<key>/tasks/<int(max={MAX_ID}):task_id>/done")
     @login_required
     def task_done(key: str, task_id: int) -> Response:
         agreement = _editable(key)

@@ -17,6 +17,7 @@ from handlers.agreement_facts import gather
 from handlers.changes import record_update
 from handlers.context import Context
 from handlers.messages import Incoming
+from storage.limits import MAX_ID
 from storage.models import ActionItem, Activity, Agreement, Contact, Meeting
 from storage.web_access import may_edit, may_see, visible_agreements
 
@@ -148,7 +149,7 @@ def register(web: Blueprint) -> None:
             now=r.clock(),
         )
 
-    @web.post("/agreements/<key>/activities/<int:activity_id>/success")
+    @web.post(f"/agreements/<key>/activities/<int(max={MAX_ID}):activity_id>/success")
     @login_required
     def mark_success(key: str, activity_id: int) -> Response:
         agreement = visible_agreement(key)

@@ -18,7 +18,8 @@ from handlers.text import bar, fmt_number, short_title
 from handlers.when import find_date
 from storage.fiscal import period_end, period_label, period_start
 from storage.kpi_progress import Progress, progress_for
-from storage.models import KPI_VALUE_LIMIT, Agreement, Kpi, KpiEntry
+from storage.limits import KPI_VALUE_LIMIT
+from storage.models import Agreement, Kpi, KpiEntry
 
 EXAMPLE = "例：「KPI 参加者数 120」「KPI 1 120 第2四半期」"
 CONFIRM = "上書き"  # the word a confirmed replacement carries

@@ -16,7 +16,8 @@ from handlers.numbers import find_counts
 from handlers.questions import ask
 from handlers.text import fmt_date, fmt_number, short_title
 from handlers.when import find_date
-from storage.models import KPI_VALUE_LIMIT, Activity, Agreement
+from storage.limits import KPI_VALUE_LIMIT
+from storage.models import Activity, Agreement
 
 # 「清掃 30名」: a head count without a label is how many took part, not 「件数30名」.
 _UNLABELLED = {"名": "参加者", "人": "参加者", "名様": "参加者"}
