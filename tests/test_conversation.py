@@ -437,8 +437,8 @@ def test_english_as_slack_writers_type_it(demo: Flask) -> None:
     「add task: …」 and 「tasks」 were not understood."""
     logged = say(demo, "tanaka", "log: cleanup event today, 30 participants").text
     assert "記録しました" in logged and "cleanup event 参加者30名" in logged, logged
-    added = say(demo, "tanaka", "add task: send proposal 12/20").text
-    assert "タスクを登録しました" in added and "send proposal" in added, added
+    added = say(demo, "tanaka", "add task: send proposal by 12/20").text
+    assert "タスクを登録しました" in added and "send proposal（" in added, added
     assert say(demo, "tanaka", "tasks").text.startswith("未完了のタスク")
     say(demo, "tanaka", "活動 今日 清掃 30名")
     counts = {a.title: a.counts for a in rows(demo, Activity)}

@@ -50,6 +50,9 @@ EDIT_EXAMPLE = (
 )
 
 
+_DANGLING = re.compile(r"^(?:by|due|until|before|on)\s+|\s+(?:by|due|until|before|on)$", re.I)
+
+
 def task(ctx: Context, args: str) -> Reply:
     head, _, rest = args.partition(" ")
     if not AGREEMENT_TOKEN.sub("", args).strip():  # 「タスク」 or 「タスク 協定:xxx」: the list
@@ -91,6 +94,7 @@ def _add(ctx: Context, args: str) -> Reply:
         return ask(ctx, f"期限はいつですか？ {EXAMPLE}", options, command="task")
     when, title = found
     title = " ".join(title.replace(suffix.strip(), "").split()) if suffix else title
+    title = _DANGLING.sub("", title).strip()  # 「send proposal by 12/20」: the date's own word
     if not title:
         return Reply(f"タスクの内容を入れてください。{EXAMPLE}")
     if has_command_word(title):
