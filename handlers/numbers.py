@@ -185,7 +185,7 @@ _ENGLISH_COUNT = re.compile(
 
 
 def _in_japanese(text: str) -> str:
-    if not text.isascii() and not re.search(r"[A-Za-z]", text):
+    if not re.search(r"[A-Za-z]", text):
         return text  # the usual case: nothing English to read
 
     def japanese(m: re.Match[str]) -> str:
