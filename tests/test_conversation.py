@@ -461,3 +461,22 @@ def test_who_the_contacts_are(demo: Flask) -> None:
         [card] = say(demo, "sato", said).cards
         assert card.title == "さくら町地域活性化プラットフォーム", said
     assert "後任" in say(demo, "sato", "担当者が変わります").text
+
+
+def test_a_question_about_one_agreement_by_its_name(demo: Flask) -> None:
+    """Found chatting as sato (two agreements): 「さくら町の予定」「みなと市のKPI」「さくら町の状況」
+    answered for every agreement. Now the words that name one pick it; a name both share
+    (アクメ, a party of each) or none picks nothing."""
+    due = say(demo, "sato", "さくら町の予定")
+    assert due.text.startswith("［さくら町地域活性化プラットフォーム］今後30日"), due.text
+    assert due.items and not [i for i in due.items if "みなと" in i]
+    everything = say(demo, "sato", "予定")
+    assert any("みなと" in i for i in everything.items)
+    assert say(demo, "sato", "アクメの予定").items == everything.items
+    [card] = say(demo, "sato", "さくら町の状況").cards
+    assert card.title == "さくら町地域活性化プラットフォーム"
+    kpis = say(demo, "sato", "みなと市のKPI")
+    assert kpis.items and not [i for i in kpis.items if "海岸清掃" in i], kpis.items
+    assert "プラットフォーム" in say(demo, "sato", "さくら町の次の会議いつ？").text
+    assert "期限切れ" in say(demo, "sato", "さくら町の期限切れある？").text
+    assert say(demo, "tanaka", "みなと市の予定").text.startswith("今後30日")  # one agreement

@@ -8,19 +8,16 @@ from handlers.agreements import NOT_YOURS, named_agreement
 from handlers.context import Context
 from handlers.messages import Card, Reply
 from handlers.text import short_title
-from handlers.understanding.analyser import words
-from storage.models import Agreement
 
 MAX_CARDS = 10  # a CSR office on 50 agreements names the one it means
 
 
 def contacts(ctx: Context, args: str) -> Reply:
-    agreements, rest = named_agreement(ctx, args)
-    if agreements is None:
+    shown, _ = named_agreement(ctx, args, by_name=True)
+    if shown is None:
         return Reply(NOT_YOURS, private=True)
-    if not agreements:
+    if not shown:
         return Reply("担当している協定がまだありません。", private=True)
-    shown = _named_in(rest, agreements) or agreements
     cards = tuple(
         Card(short_title(a.title), tuple(r for side in sides(ctx.session, a) for r in _rows(side)))
         for a in shown[:MAX_CARDS]
@@ -30,30 +27,6 @@ def contacts(ctx: Context, args: str) -> Reply:
     if more > 0:
         head += f"。ほかに{more}件：「連絡先 さくら町」のように協定の名前で絞れます"
     return Reply(head, cards=cards, private=True)
-
-
-def _named_in(text: str, agreements: list[Agreement]) -> list[Agreement]:
-    """The agreements whose title holds a word of the message (「さくら町の担当者」, 「sakura」)."""
-    nouns = {w.surface.lower() for w in words(text) if w.pos == "名詞" and len(w.surface) >= 2}
-    return [
-        a
-        for a in agreements
-        if any(n in a.title.lower() or n in a.key.lower() for n in nouns - _GENERIC)
-    ]
-
-
-_GENERIC = {
-    "担当",
-    "担当者",
-    "連絡",
-    "連絡先",
-    "窓口",
-    "協定",
-    "contact",
-    "contacts",
-    "一覧",
-    "先方",
-}
 
 
 def _rows(side: Side) -> list[tuple[str, str]]:

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from handlers.agreements import mentioned
 from handlers.context import Context
 from handlers.messages import Reply
 from handlers.text import fmt_date, fmt_datetime, short_title
 from storage.due import (
     DueItem,
-    agreements_of,
     contact_agreement_ids,
     contact_agreements,
     due_for_contact,
@@ -36,16 +36,16 @@ def due(ctx: Context, args: str, *, this_week: bool = False) -> Reply:
     show_all = bool(set(args.lower().split()) & ALL_WORDS)
     start = ctx.today
     earlier = 0
-    agreements = contact_agreements(ctx.session, ctx.contact.id)  # for the list and the lines
+    agreements, named = _named(ctx, args)  # for the list and the lines
     if this_week:  # this week only: Monday to Sunday; older overdue items are only counted
         monday = start - timedelta(days=start.weekday())
         found = _items(ctx, start, monday + timedelta(days=6), agreements)
         items = [i for i in found if i.on >= monday]
         earlier = len(found) - len(items)
-        span = "今週"
+        span = f"{named}今週"
     else:
         items = _items(ctx, start, start + timedelta(days=WINDOW_DAYS), agreements)
-        span = f"今後{WINDOW_DAYS}日"
+        span = f"{named}今後{WINDOW_DAYS}日"
     note = (
         f"ほかに先週までの期限超過が{earlier}件あります（「期限切れ」で表示）。" if earlier else ""
     )
@@ -67,41 +67,42 @@ def this_week(ctx: Context, args: str) -> Reply:
     return due(ctx, args, this_week=True)
 
 
-def next_week(ctx: Context) -> Reply:
+def next_week(ctx: Context, text: str = "") -> Reply:
     """来週: Monday to Sunday of next week, and nothing else."""
-    agreements = contact_agreements(ctx.session, ctx.contact.id)
+    agreements, named = _named(ctx, text)
     if not agreements:
         return Reply(NO_AGREEMENT, private=True)
     monday = ctx.today + timedelta(days=7 - ctx.today.weekday())
     sunday = monday + timedelta(days=6)
     items = [i for i in _items(ctx, monday, sunday, agreements) if monday <= i.on <= sunday]
-    span = f"来週（{fmt_date(monday)}〜{fmt_date(sunday)}）"
+    span = f"{named}来週（{fmt_date(monday)}〜{fmt_date(sunday)}）"
     if not items:
         return Reply(f"{span}の予定・期限はありません。", private=True)
     lines = _lines(ctx, items, agreements=len(agreements))
     return Reply(f"{span}の予定・期限（{len(items)}件）", items=lines, private=True)
 
 
-def overdue(ctx: Context) -> Reply:
+def overdue(ctx: Context, text: str = "") -> Reply:
     """期限切れ: the overdue items only, or plainly that there are none."""
-    agreements = contact_agreements(ctx.session, ctx.contact.id)
+    agreements, named = _named(ctx, text)
     if not agreements:
         return Reply(NO_AGREEMENT, private=True)
     items = [i for i in _items(ctx, ctx.today, ctx.today, agreements) if i.overdue]
     if not items:
-        return Reply("期限切れはありません。", private=True)
+        return Reply(f"{named}期限切れはありません。", private=True)
     lines = _lines(ctx, items, agreements=len(agreements))
-    return Reply(f"期限切れが{len(items)}件あります。", items=lines, private=True)
+    return Reply(f"{named}期限切れが{len(items)}件あります。", items=lines, private=True)
 
 
-def next_meeting(ctx: Context) -> Reply:
-    """次の会議: the next one only."""
-    if not _agreement_ids(ctx):
+def next_meeting(ctx: Context, text: str = "") -> Reply:
+    """次の会議: the next one only (of the agreement the question names, if it names one)."""
+    agreements, _ = _named(ctx, text)
+    if not agreements:
         return Reply(NO_AGREEMENT, private=True)
     m = ctx.session.scalar(
         select(Meeting)
         .where(
-            Meeting.agreement_id.in_(agreements_of(ctx.contact.id)),
+            Meeting.agreement_id.in_(list(agreements)),
             Meeting.cancelled.is_(False),
             Meeting.starts_at >= ctx.now,
         )
@@ -127,6 +128,16 @@ def describe(item: DueItem, ctx: Context, *, agreement: bool = True) -> str:
     mark = "⚠期限超過 " if item.overdue else ""
     which = f"［{short_title(item.agreement_title)}］" if agreement else ""
     return f"{mark}{when} {KIND_LABELS[item.kind]}：{item.title}{which}"
+
+
+def _named(ctx: Context, text: str) -> tuple[dict[int, Agreement], str]:
+    """The contact's agreements, or those a word of `text` names (「さくら町の予定」), with
+    「［さくら町地域活性化プラットフォーム］」 to head the answer when it names some."""
+    agreements = contact_agreements(ctx.session, ctx.contact.id)
+    named = mentioned(ctx, text, list(agreements.values()))
+    if not named:
+        return agreements, ""
+    return {a.id: a for a in named}, "［" + "・".join(short_title(a.title) for a in named) + "］"
 
 
 def _items(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select
 
+from handlers.agreements import mentioned, my_agreements
 from handlers.commands.log import describe_counts
 from handlers.context import Context
 from handlers.messages import Reply
@@ -25,8 +26,16 @@ _LATEST = (
 )
 
 
+_LATEST_OF = _LATEST.where(Activity.agreement_id.in_(bindparam("ids", expanding=True)))
+
+
 def history(ctx: Context, args: str) -> Reply:
-    rows = ctx.session.execute(_LATEST, {"contact_id": ctx.contact.id}).all()
+    named = mentioned(ctx, args, my_agreements(ctx)) if args.strip() else []
+    if named:  # 「みなと市の活動履歴」: that agreement's
+        ids = [a.id for a in named]
+        rows = ctx.session.execute(_LATEST_OF, {"contact_id": ctx.contact.id, "ids": ids}).all()
+    else:
+        rows = ctx.session.execute(_LATEST, {"contact_id": ctx.contact.id}).all()
     if not rows:
         return Reply("まだ活動の記録がありません。例：「活動 11/20 防災訓練 参加者45名」")
     items = tuple(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from handlers.agreements import NOT_YOURS, my_agreements, named_agreement
+from handlers.agreements import NOT_YOURS, mentioned, my_agreements, named_agreement
 from handlers.changes import record_create, record_update
 from handlers.context import Context
 from handlers.messages import Button, Reply
@@ -28,34 +28,8 @@ _CONFIRM_TOKEN = re.compile(rf"(?:^|\s){CONFIRM}(?:\s|$)")
 
 # Units that count things: their values are never negative (a 増減 KPI has its own unit).
 COUNTED = frozenset(
-    [
-        "人",
-        "名",
-        "名様",
-        "件",
-        "回",
-        "個",
-        "部",
-        "枚",
-        "社",
-        "校",
-        "世帯",
-        "団体",
-        "施設",
-        "店舗",
-        "店",
-        "台",
-        "本",
-        "冊",
-        "点",
-        "組",
-        "チーム",
-        "講座",
-        "席",
-        "食",
-        "袋",
-    ]
-)
+    {"人", "名", "名様", "件", "回", "個", "部", "枚", "社", "校", "世帯", "団体", "施設", "店舗", "店", "台", "本", "冊", "点", "組", "チーム", "講座", "席", "食", "袋"}
+)  # fmt: skip
 
 
 def kpi(ctx: Context, args: str) -> Reply:
@@ -253,9 +227,11 @@ def progress_lines(p: Progress) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def progress_summary(ctx: Context) -> Reply:
-    """「KPIどれくらい？」: one progress line per KPI, nothing else."""
+def progress_summary(ctx: Context, text: str = "") -> Reply:
+    """「KPIどれくらい？」: one progress line per KPI, nothing else (of the agreement the
+    question names, if it names one: 「みなと市のKPI」)."""
     agreements = my_agreements(ctx)
+    agreements = mentioned(ctx, text, agreements) or agreements
     kpis = _kpis_of(ctx, agreements)
     if not kpis:
         return Reply("担当している協定にKPIが登録されていません。", private=True)

@@ -158,7 +158,7 @@ def split_place(text: str) -> tuple[str, str]:
 
 
 def _list(ctx: Context, args: str) -> Reply:
-    agreements, _ = named_agreement(ctx, args)
+    agreements, _ = named_agreement(ctx, args, by_name=True)
     if agreements is None:
         return Reply(NOT_YOURS)
     rows = ctx.session.execute(

@@ -12,7 +12,7 @@ DORMANT_DAYS = 60
 
 
 def status(ctx: Context, args: str) -> Reply:
-    agreements, _ = named_agreement(ctx, args)
+    agreements, _ = named_agreement(ctx, args, by_name=True)
     if agreements is None:
         return Reply(NOT_YOURS)
     if not agreements:

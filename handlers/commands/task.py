@@ -155,7 +155,7 @@ def _owners(ctx: Context, agreement: Agreement, name: str) -> list[Contact]:
 
 
 def _list(ctx: Context, args: str) -> Reply:
-    agreements, _ = named_agreement(ctx, args)
+    agreements, _ = named_agreement(ctx, args, by_name=True)
     if agreements is None:
         return Reply(NOT_YOURS)
     rows = ctx.session.execute(

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
-from handlers.agreements import AGREEMENT_TOKEN
+from handlers.agreements import AGREEMENT_TOKEN, mentioned, my_agreements
 from handlers.commands import due as due_answers
 from handlers.commands.kpi import progress_summary
 from handlers.commands.meeting import PLACE_WORD
@@ -56,12 +56,17 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     """A reply, or the canonical text of a command to run now."""
     intent = understand(text)
     kind = intent.kind
+    if kind == "command" and not intent.rewritten:
+        if intent.command in _READS_BY_NAME:  # 「さくら町の予定」: that agreement's
+            return f"{intent.command} {text}"
+        if intent.command == "KPI" and mentioned(ctx, text, my_agreements(ctx)):
+            return progress_summary(ctx, text)  # 「みなと市のKPI」
     if kind == "command":
         return intent.command
     if kind == "question" and intent.focus == "contacts":
         return f"連絡先 {text}"  # the names in the question pick the agreements
     if kind == "question":
-        return _question(ctx, intent.focus)
+        return _question(ctx, intent.focus, text)
     if kind == "done":
         return _done(ctx, intent, text)
     if kind == "report":
@@ -153,18 +158,28 @@ def _greeting(ctx: Context, text: str) -> str:
     return f"{hello}。ご用件をどうぞ（例：「予定」「次の会議いつ？」）。"
 
 
-def _question(ctx: Context, focus: str) -> Reply | str:
+def _question(ctx: Context, focus: str, text: str) -> Reply | str:
+    """The answer to a question; the reads that can be about one agreement get the question's
+    words, so 「さくら町の予定は？」 is that agreement's (agreements.mentioned)."""
+    if focus in _BY_NAME:
+        return f"{QUESTION_COMMANDS[focus]} {text}"
     if focus in QUESTION_COMMANDS:
         return QUESTION_COMMANDS[focus]
     if focus == "next_meeting":
-        return due_answers.next_meeting(ctx)
+        return due_answers.next_meeting(ctx, text)
     if focus == "overdue":
-        return due_answers.overdue(ctx)
+        return due_answers.overdue(ctx, text)
     if focus == "next_week":
-        return due_answers.next_week(ctx)
+        return due_answers.next_week(ctx, text)
     if focus == "kpi":
-        return progress_summary(ctx)
+        return progress_summary(ctx, text)
     return "予定"
+
+
+# The reads whose command takes an agreement's name among its words (タスク and 会議 do not:
+# words after them make a new task or meeting).
+_BY_NAME = {"due", "this_week", "status", "history"}
+_READS_BY_NAME = {QUESTION_COMMANDS[focus] for focus in _BY_NAME}
 
 
 # --- completions and reports -------------------------------------------------------------
