@@ -75,6 +75,20 @@ def record_delete(ctx: Context, row: Base, summary: str, *, joined: bool = False
 def undo_last(ctx: Context) -> ChangeLog | None:
     """Take back the sender's own last command if it is recent enough (every entry it logged,
     newest first); the entry that names it, or None when there is none."""
+    entries = _last_command(ctx)
+    for entry in entries:
+        _undo(ctx, entry)
+    return entries[-1] if entries else None  # the one logged first names it (「担当変更 …」)
+
+
+def last_entry(ctx: Context) -> ChangeLog | None:
+    """What 取消 would take back now (its naming entry), without taking it back."""
+    entries = _last_command(ctx)
+    return entries[-1] if entries else None
+
+
+def _last_command(ctx: Context) -> list[ChangeLog]:
+    """The entries of the sender's last command within UNDO_WINDOW, newest first."""
     last = ctx.session.scalar(
         select(ChangeLog)
         .where(ChangeLog.contact_id == ctx.contact.id, ChangeLog.undone_at.is_(None))
@@ -83,7 +97,7 @@ def undo_last(ctx: Context) -> ChangeLog | None:
         .limit(1)
     )
     if last is None:
-        return None
+        return []
     entries = [last]
     while entries[-1].action.endswith(JOINED):
         previous = ctx.session.scalar(
@@ -99,10 +113,7 @@ def undo_last(ctx: Context) -> ChangeLog | None:
         if previous is None:
             break
         entries.append(previous)
-    first = entries[-1]  # the one the command logged first names it (「担当変更 …」)
-    for entry in entries:
-        _undo(ctx, entry)
-    return first
+    return entries
 
 
 def _undo(ctx: Context, entry: ChangeLog) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from handlers.commands.link import link
 from handlers.context import Context
 from handlers.messages import Incoming, Reply
-from handlers.questions import answer, asking, close, known
+from handlers.questions import answer, asking, close, known, offers
 from handlers.registry import match
 from handlers.text import normalize
 from handlers.understanding.resolve import THEN, overrides, reply_for
@@ -71,7 +71,7 @@ def respond(
     known(ctx, question)
     if found is not None and (chosen := answer(ctx, text, exact=True)):
         return _run(ctx, chosen)  # a choice's label typed as shown, though it reads as a command
-    if found is not None and found[0].name == "undo" and asking(ctx):
+    if found is not None and found[0].name == "undo" and asking(ctx) and not offers(ctx, "取消"):
         # 「取消」 under a proposal means "not that": deleting an entry made minutes ago instead
         # would surprise. The next 「取消」, with no question open, takes the entry back.
         close(ctx)

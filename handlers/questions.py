@@ -72,6 +72,13 @@ def ask_again(ctx: Context) -> Reply | None:
     return Reply("どれにしますか？番号で選んでください。", items=numbered, buttons=tuple(options))
 
 
+def offers(ctx: Context, command: str) -> bool:
+    """Whether the open question's choices include running `command` (「取消」 typed under
+    「直前の入力を取り消しますか？」 answers it)."""
+    question = _open(ctx)
+    return question is not None and command in question.options.values()
+
+
 def asking(ctx: Context) -> bool:
     """Whether this chat has a question open (asked, not answered, not expired)."""
     question = _open(ctx)

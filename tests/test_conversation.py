@@ -480,3 +480,31 @@ def test_a_question_about_one_agreement_by_its_name(demo: Flask) -> None:
     assert "プラットフォーム" in say(demo, "sato", "さくら町の次の会議いつ？").text
     assert "期限切れ" in say(demo, "sato", "さくら町の期限切れある？").text
     assert say(demo, "tanaka", "みなと市の予定").text.startswith("今後30日")  # one agreement
+
+
+def test_mistakes_and_taking_back_said_in_words(demo: Flask) -> None:
+    """Found chatting: 「さっきの参加者、102人の間違いでした」 proposed a new activity titled 参加者;
+    「完了を取り消したい」 proposed an activity titled 完了; 「やっぱり消して」 was not understood;
+    「タスク 1 担当 伊藤」 asked for the due date of a new task."""
+
+    def titles() -> list[str]:
+        return [a.title for a in rows(demo, Activity)]
+
+    say(demo, "tanaka", "活動 今日 防災訓練 参加者120名")
+    offer = say(demo, "tanaka", "さっきの参加者、102人の間違いでした").text
+    assert offer.startswith("直前の入力（活動 ") and "取り消しますか" in offer, offer
+    assert titles() == ["防災訓練"]
+    assert "取り消しました" in say(demo, "tanaka", "取消").text  # typed, it answers the offer
+    assert titles() == []
+    say(demo, "tanaka", "完了 2")
+    assert "取り消しました" in say(demo, "tanaka", "完了を取り消したい").text
+    assert next(t for t in rows(demo, ActionItem) if t.id == 2).done_at is None
+    say(demo, "tanaka", "活動 今日 清掃 参加者5名")
+    assert "取り消しました" in say(demo, "tanaka", "やっぱり消して").text
+    assert titles() == []
+    asked = say(demo, "tanaka", "実務者会議の取り消しをお願いします").text
+    assert "を中止にしますか" in asked and "実務者会議" in asked, asked  # the meeting's
+    say(demo, "tanaka", "いいえ")
+    edited = say(demo, "tanaka", "タスク 3 担当 鈴木").text
+    assert "担当" in edited and "変更しました" in edited, edited
+    assert "タスクを登録しました" not in edited

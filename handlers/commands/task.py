@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.item_refs import (
     CHANGE_TAIL,
     COMMAND_WORD,
+    NUMBER,
     ask_which,
     has_command_word,
     is_number,
@@ -71,6 +72,8 @@ def task(ctx: Context, args: str) -> Reply:
         return _edit(ctx, args)
     if len(words) >= 2 and words[-1].lower() in DONE_WORDS:  # 「タスク 2 完了」
         return done(ctx, " ".join(words[:-1]))
+    if len(words) >= 3 and NUMBER.fullmatch(words[0]) and words[1].lower() in FIELDS:
+        return _edit(ctx, args)  # 「タスク 1 担当 伊藤」: task No.1's owner, not a new task
     return _add(ctx, args)
 
 

@@ -37,7 +37,7 @@ EVENT_NOUNS = {
     "訓練",
     "セミナー",
 }
-CANCEL_MEETING = {"中止", "キャンセル", "無し", "なし", "無くなる", "取り止め", "取りやめ", "流れる", "cancel", "cancelled", "canceled", "延期なし"}  # fmt: skip
+CANCEL_MEETING = {"中止", "キャンセル", "無し", "なし", "無くなる", "取り止め", "取りやめ", "流れる", "cancel", "cancelled", "canceled", "延期なし", "取り消し", "取消", "取消し", "取り消す", "取消す"}  # fmt: skip
 MOVE_MEETING = {"変更", "ずらす", "ずれる", "延期", "移動", "変える", "変わる", "前倒し", "繰り上げ", "繰り下げ", "move", "reschedule", "moved"}  # fmt: skip
 QUESTION_WORDS = {"いつ", "何", "なに", "なん", "どれ", "どの", "どう", "どんな", "ある", "有る", "教える", "知る", "見る", "見せる", "確認", "どれくらい", "どのくらい", "どんくらい", "くらい", "ぐらい", "一覧", "リスト"}  # fmt: skip
 OVERDUE = re.compile(
@@ -50,6 +50,14 @@ _CANCEL = re.compile(
     r"キャンセル|やっぱ(?:り)?(?:いい|やめ|なし|無し|止め)|やめ(?:る|とく|ます|て|ておく|とき)|止めとく"
     r"|取りやめ|なしで|もういい|いいです$|結構です|cancel|never ?mind|やめた"
 )
+# Taking back one's own entry, said in words; a meeting or a task named with it is theirs to
+# cancel or edit (「会議を取り消して」 is the meeting's).
+_UNDO = re.compile(
+    r"取り?消(?:し|す|して|したい|しといて|しておいて)|元に戻(?:し|す)|(?:^|やっぱり?)消して"
+    r"|削除して|なかったことに"
+)
+# 「間違えた」「訂正」: the last entry was wrong; the bot offers to take it back.
+_CORRECTION = re.compile(r"間違(?:い|え|っ)|訂正|ミスっ|誤(?:り|って)|typo|mistake")
 _TRAILING = re.compile(r"[\s!！?？。.、,~〜ー\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
 GREETINGS = (
     ("おはよう", "おはようございます"),
@@ -137,7 +145,7 @@ _TYPO_TARGETS = {
 class Intent:
     """kind: command (run `command` now: a read, or a command typed in another spelling),
     question (`focus`), done, report, meeting_cancel, meeting_move, successor, greeting,
-    thanks, cancel, yes, no, unknown."""
+    thanks, cancel, correction, yes, no, unknown."""
 
     kind: str
     command: str = ""
@@ -169,13 +177,17 @@ def understand(text: str) -> Intent:
         return Intent("command", command=rewritten, rewritten=True)
     if meeting and (
         lemmas & CANCEL_MEETING
-        or re.search(r"中止|キャンセル|cancel|なくなり|無くなり|流れ", lowered)
+        or re.search(r"中止|キャンセル|cancel|なくなり|無くなり|流れ|取り?消", lowered)
     ):
         return Intent("meeting_cancel", subject=subject_of(ws))
     if meeting and (lemmas & MOVE_MEETING) and not question:
         return Intent("meeting_move", subject=subject_of(ws))
+    if _UNDO.search(lowered) and not meeting and not lemmas & TASK:
+        return Intent("command", command="取消")  # 「完了を取り消したい」「やっぱり消して」
     if _CANCEL.search(lowered):
         return Intent("cancel")
+    if _CORRECTION.search(lowered) and not question:
+        return Intent("correction")  # 「さっきの参加者、102人の間違いでした」
     if found := _SUCCESSOR.search(text):
         return Intent("successor", name=found.group(1))
     if (_HANDOVER.search(lowered) and not question) or re.search(r"引き?継ぎ?資料|引継資料", text):

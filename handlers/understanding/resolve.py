@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from handlers.agreements import AGREEMENT_TOKEN, mentioned, my_agreements
+from handlers.changes import last_entry
 from handlers.commands import due as due_answers
 from handlers.commands.kpi import progress_summary
 from handlers.commands.meeting import PLACE_WORD
@@ -83,6 +84,8 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
         return _successor(ctx, intent)
     if kind == "cancel":
         return "キャンセル"
+    if kind == "correction":
+        return _correction(ctx)
     if kind in ("yes", "no"):
         return ask_again(ctx) or Reply(
             "いまお答えいただく質問はありません。ご用件をそのまま送ってください（例：「予定」）。"
@@ -125,6 +128,8 @@ def overrides(text: str, command_name: str, args: str) -> bool:
     if command_name == "done" and text.split()[0].lower() in _DONE_WORDS and len(args.split()) == 1:
         return False  # 「完了 報告書」: the task named by a word of its title
     intent = understand(text)
+    if (intent.kind, intent.command) == ("command", "取消") and command_name in _OVERRIDABLE:
+        return True  # 「完了を取り消したい」: the last entry taken back, not a task named so
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
         same = intent.focus in ("due", "status") or (command_name, intent.focus) == (
             "week",
@@ -536,6 +541,22 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
         return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
     canonical = f"タスク {when.start:%Y/%m/%d} {title}"
     return propose(ctx, f"タスクを登録しますか？\n期限 {day} {title}", canonical)
+
+
+def _correction(ctx: Context) -> Reply:
+    """「さっきのKPI間違えた」: offer to take the last entry back; the right one is sent again."""
+    entry = last_entry(ctx)
+    if entry is None:
+        return Reply(
+            "直前に取り消せる入力がありません（取り消せるのは、ご自身の10分以内の入力です）。"
+            "記録済みの内容を直すときは「タスク 変更 2 期限 12/19」「会議 変更 3 12/12 15:00」"
+            "のように送ってください。"
+        )
+    return propose(
+        ctx,
+        f"直前の入力（{entry.summary}）を取り消しますか？\n取り消したあと、正しい内容をもう一度送ってください。",
+        "取消",
+    )
 
 
 def _successor(ctx: Context, intent: Intent) -> Reply:
