@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.scheduler import DeliveryStats, deliver, plan
 from bot.senders import Sender
 from storage.clock_status import beat
-from storage.db import ping, transaction
+from storage.db import no_tables, ping, transaction
 from storage.lease import ClockGuard
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,11 @@ class ClockWorker:
         with self._lock:
             try:
                 holding = self.guard.hold(self.clock())
-            except Exception:
-                log.exception("clock guard: database unreachable; standing by")
+            except Exception as exc:
+                if no_tables(exc):  # said plainly, once a minute, without a traceback
+                    log.error("clock: the database has no tables yet: run `renkei db upgrade`")
+                else:
+                    log.exception("clock guard: database unreachable; standing by")
                 holding = False
             if holding != self.active:
                 log.info("clock is now %s", "active" if holding else "standing by")
@@ -103,8 +106,9 @@ class ClockWorker:
         with self._lock:
             try:
                 self.guard.release()
-            except Exception:
-                log.exception("could not release the clock guard; it expires by itself")
+            except Exception as exc:
+                if not no_tables(exc):  # no tables: there was no guard to give back
+                    log.exception("could not release the clock guard; it expires by itself")
             self.active = False
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.app import create_app
 from config import SettingsError
+from storage.db import no_tables
 
 
 def main() -> None:
@@ -41,9 +42,3 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(2) from None
-
-
-def no_tables(exc: OperationalError | ProgrammingError) -> bool:
-    """A database the migrations never ran on: SQLite's "no such table", PostgreSQL's
-    undefined_table (SQLSTATE 42P01)."""
-    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"

@@ -188,3 +188,10 @@ def upgrade(url: str, revision: str = "head") -> None:
 def ping(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def no_tables(exc: BaseException) -> bool:
+    """A database the migrations never ran on: SQLite's "no such table", PostgreSQL's
+    undefined_table (SQLSTATE 42P01)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
