@@ -396,6 +396,13 @@ def test_yes_to_a_choice_of_several_asks_for_a_number_and_keeps_the_question(
         ),  # 履歴; was 「わかりませんでした」
         ("最近の活動見せて", "まだ活動の記録がありません"),
         ("前年比どう？", "KPIの進み具合"),  # was 「わかりませんでした」
+        ("今月の活動まとめて", "まだ活動の記録がありません"),
+        ("アクメさんの担当って誰でしたっけ", "協定の担当者"),
+        (
+            "参加者数まちがえた",
+            "直前に取り消せる入力がありません",
+        ),  # nothing of sato's to take back
+        ("入力ミスしました、すみません", "直前に取り消せる入力がありません"),
         ("目標達成できそう？", "KPIの進み具合"),
     ],
 )
@@ -508,3 +515,12 @@ def test_mistakes_and_taking_back_said_in_words(demo: Flask) -> None:
     edited = say(demo, "tanaka", "タスク 3 担当 鈴木").text
     assert "担当" in edited and "変更しました" in edited, edited
     assert "タスクを登録しました" not in edited
+
+
+def test_more_ways_to_take_back_and_to_move_a_place(demo: Flask) -> None:
+    """From a second battery written after the first fixes: 「消しといて」 was not understood,
+    「…に変更になりました」 became part of the new place."""
+    say(demo, "tanaka", "活動 今日 清掃 参加者5名")
+    assert "取り消しました" in say(demo, "tanaka", "消しといて").text
+    proposal = say(demo, "tanaka", "実務者会議の会場、3階大会議室に変更になりました").text
+    assert "場所を「3階大会議室」に変更" in proposal, proposal

@@ -53,11 +53,13 @@ _CANCEL = re.compile(
 # Taking back one's own entry, said in words; a meeting or a task named with it is theirs to
 # cancel or edit (「会議を取り消して」 is the meeting's).
 _UNDO = re.compile(
-    r"取り?消(?:し|す|して|したい|しといて|しておいて)|元に戻(?:し|す)|(?:^|やっぱり?)消して"
-    r"|削除して|なかったことに"
+    r"取り?消(?:し|す|して|したい|しといて|しておいて)|元に戻(?:し|す)"
+    r"|(?:^|やっぱり?)消(?:して|しといて|しておいて|しちゃって)|削除して|なかったことに"
 )
 # 「間違えた」「訂正」: the last entry was wrong; the bot offers to take it back.
-_CORRECTION = re.compile(r"間違(?:い|え|っ)|訂正|ミスっ|誤(?:り|って)|typo|mistake")
+_CORRECTION = re.compile(
+    r"間違(?:い|え|っ)|まちが(?:い|え|っ)|訂正|ミス(?![ァ-ヶー])|誤(?:り|って)|typo|mistake"
+)
 _TRAILING = re.compile(r"[\s!！?？。.、,~〜ー\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
 GREETINGS = (
     ("おはよう", "おはようございます"),
@@ -265,7 +267,8 @@ def _rewrite(text: str) -> str:
 
 def _is_question(lowered: str, ws: tuple[Word, ...], lemmas: set[str]) -> bool:
     if re.search(
-        r"[?？]|っけ|かな|ですか|ますか|でしょうか|ある$|あります$|ない$|教えて|知りたい|見せて|what|when|any|how",
+        r"[?？]|っけ|かな|ですか|ますか|でしょうか|ある$|あります$|ない$|教えて|知りたい|見せて|まとめて"
+        r"|what|when|any|how",
         lowered,
     ):
         return True
@@ -278,6 +281,7 @@ def _asks(lowered: str, lemmas: set[str]) -> bool:
 
 _CONTACTS = re.compile(
     r"担当者|窓口|連絡先|メアド|メールアドレス|contacts?\b|who'?s? (?:is )?(?:the )?(?:person|in charge)"
+    r"|担当(?:の方)?(?:って|は|が)?(?:誰|だれ|どなた)"
 )
 
 
@@ -302,7 +306,7 @@ def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
         return "due"
     if "状況" in lowered or "status" in lowered or re.search(r"協定|agreement", lowered):
         return "status"  # 「協定の一覧」「みなと市の協定どうなってる？」: each agreement's state
-    if "活動" in lowered or "activit" in lowered:
+    if "活動" in lowered or "activit" in lowered or "まとめ" in lowered:
         return "history"  # 「今月の活動どれくらい？」: what was done
     return ""
 
