@@ -118,7 +118,7 @@ def ask_which(
 
 # 「に変更」「を変更して」「変更で」 at the end of an edit: not part of any value.
 CHANGE_TAIL = re.compile(
-    r"\s*(?:に|へ|を|は)?\s*(?:変更|修正|変えて|直して)"
+    r"\s*(?:に|へ|を|は)?\s*(?:変更|修正|変えて|直して|延ば|伸ば|延長|前倒し)"
     r"(?:して|する|します|したい|してください|お願いします|で|に)?\s*$"
 )
 _PARTICLE_END = re.compile(r"(?:変更|修正)?(?:を|は|が|の)?$")
@@ -150,6 +150,8 @@ def split_field(text: str, fields: dict[str, str]) -> tuple[str | None, str, str
         sorted((re.escape(w) for w in fields if not w.isascii()), key=len, reverse=True)
     )
     if names and (m := re.search(rf"の({names})(?:を|は|[:：])?", text)):
+        return fields[m.group(1).lower()], text[: m.start()].strip(), strip_change(text[m.end() :])
+    if names and (m := re.search(rf"(?:^|\s)({names})(?:を|は)", text)):  # 「2 期限を2/19」
         return fields[m.group(1).lower()], text[: m.start()].strip(), strip_change(text[m.end() :])
     return None, text, ""
 

@@ -167,7 +167,11 @@ def parse_number(text: str) -> Decimal | None:
 # Counts as Slack's English writers type them, read as their Japanese form: 「30 participants」
 # is 参加者30名 (a count needs a unit; these nouns are the unit).
 _ENGLISH_COUNTS = (
-    (r"participants?|attendees?|people|persons?|pax", "参加者", "名"),
+    (
+        r"participants?|attendees?|people|persons?|pax|students?|pupils?|children|kids",
+        "参加者",
+        "名",
+    ),
     (r"visitors?", "来場者", "名"),
     (r"volunteers?", "ボランティア", "名"),
     (r"times|sessions?|events?", "", "回"),

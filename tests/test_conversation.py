@@ -524,3 +524,24 @@ def test_more_ways_to_take_back_and_to_move_a_place(demo: Flask) -> None:
     assert "取り消しました" in say(demo, "tanaka", "消しといて").text
     proposal = say(demo, "tanaka", "実務者会議の会場、3階大会議室に変更になりました").text
     assert "場所を「3階大会議室」に変更" in proposal, proposal
+
+
+def test_a_third_battery_found_these(demo: Flask) -> None:
+    """Written after the second round of fixes (18 of 25 understood): contacts asked without a
+    question mark, a place changed without the word 会議, 「今の記録消して」, 「さっきの完了なしで」,
+    a due date 「延ばしたい」, 「25 students」."""
+    assert say(demo, "sato", "さくら町の担当の方の連絡先ください").text.startswith(
+        "協定の担当者（1件）"
+    )
+    moved = say(demo, "tanaka", "会場が市役所4階に変わりました").text
+    assert "場所を「市役所4階」に変更" in moved, moved
+    say(demo, "tanaka", "いいえ")
+    say(demo, "tanaka", "活動 今日 清掃 参加者5名")
+    assert "取り消しました" in say(demo, "tanaka", "今の記録消して").text
+    say(demo, "tanaka", "完了 2")
+    assert "取り消しました" in say(demo, "tanaka", "やっぱりさっきの完了なしで").text
+    assert next(t for t in rows(demo, ActionItem) if t.id == 2).done_at is None
+    longer = say(demo, "tanaka", "タスク 2 期限を12/21に延ばして").text
+    assert "期限を変更しました" in longer and "12/21" in longer, longer
+    logged = say(demo, "tanaka", "log: school visit today, 25 students").text
+    assert "school visit 参加者25名" in logged, logged

@@ -54,12 +54,15 @@ _CANCEL = re.compile(
 # cancel or edit (「会議を取り消して」 is the meeting's).
 _UNDO = re.compile(
     r"取り?消(?:し|す|して|したい|しといて|しておいて)|元に戻(?:し|す)"
-    r"|(?:^|やっぱり?)消(?:して|しといて|しておいて|しちゃって)|削除して|なかったことに"
+    r"|(?:^|やっぱり?|記録|入力|今の|さっきの|直前の)を?消(?:して|しといて|しておいて|しちゃって)"
+    r"|削除して|なかったことに|(?:さっき|今|直前)の.{0,12}(?:なしで|なしにして|無しで)"
 )
 # 「間違えた」「訂正」: the last entry was wrong; the bot offers to take it back.
 _CORRECTION = re.compile(
     r"間違(?:い|え|っ)|まちが(?:い|え|っ)|訂正|ミス(?![ァ-ヶー])|誤(?:り|って)|typo|mistake"
 )
+# A meeting's place said to have changed, without the word 会議: 「会場が公民館に変わりました」.
+_PLACE_MOVED = re.compile(r"(?:会場|場所)(?:が|は|を)?.{0,30}?(?:変わ|変更)")
 _TRAILING = re.compile(r"[\s!！?？。.、,~〜ー\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
 GREETINGS = (
     ("おはよう", "おはようございます"),
@@ -182,8 +185,8 @@ def understand(text: str) -> Intent:
         or re.search(r"中止|キャンセル|cancel|なくなり|無くなり|流れ|取り?消", lowered)
     ):
         return Intent("meeting_cancel", subject=subject_of(ws))
-    if meeting and (lemmas & MOVE_MEETING) and not question:
-        return Intent("meeting_move", subject=subject_of(ws))
+    if (meeting and (lemmas & MOVE_MEETING) and not question) or _PLACE_MOVED.search(text):
+        return Intent("meeting_move", subject=subject_of(ws))  # 「会場が市役所4階に変わりました」
     if _UNDO.search(lowered) and not meeting and not lemmas & TASK:
         return Intent("command", command="取消")  # 「完了を取り消したい」「やっぱり消して」
     if _CANCEL.search(lowered):
@@ -192,6 +195,8 @@ def understand(text: str) -> Intent:
         return Intent("correction")  # 「さっきの参加者、102人の間違いでした」
     if found := _SUCCESSOR.search(text):
         return Intent("successor", name=found.group(1))
+    if _CONTACTS.search(lowered) and not _HANDOVER.search(lowered) and not past_words(lowered):
+        return Intent("question", focus="contacts")  # 「さくら町の担当の方の連絡先ください」
     if (_HANDOVER.search(lowered) and not question) or re.search(r"引き?継ぎ?資料|引継資料", text):
         if re.search(r"担当(?:者)?(?:が|を|は)?(?:かわ|変わ|替わ|交代)|後任", text):
             return Intent("successor")
@@ -311,10 +316,15 @@ def _focus(lowered: str, lemmas: set[str], meeting: bool) -> str:
     return ""
 
 
+def past_words(lowered: str) -> bool:
+    """「済み」「完了」「でした」: said of something done (no question then)."""
+    return bool(re.search(r"済み|済|完了|done|finished|でした|ました", lowered))
+
+
 def _past(ws: tuple[Word, ...], lowered: str) -> bool:
     if any(w.pos == "助動詞" and w.lemma == "た" for w in ws):
         return True
-    return bool(re.search(r"済み|済|完了|done|finished|でした|ました", lowered))
+    return past_words(lowered)
 
 
 _NOT_SUBJECT = MEETING | TASK | {"kpi", "件", "こと", "もの", "それ", "これ", "あれ", "方", "の", "今日", "本日", "昨日", "さっき", "先ほど"}  # fmt: skip
