@@ -4,6 +4,7 @@ answered by tapping a button or by typing its number or label. It expires after 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -70,6 +71,20 @@ def ask_again(ctx: Context) -> Reply | None:
     options = [Button(label, text) for label, text in question.options.items()]
     numbered = tuple(f"{i}. {b.label}" for i, b in enumerate(options, 1))
     return Reply("どれにしますか？番号で選んでください。", items=numbered, buttons=tuple(options))
+
+
+def revise(ctx: Context, change: Callable[[str], str], text: Callable[[str], str]) -> Reply | None:
+    """The open question asked again with `change` applied to each choice's command (「あっ、
+    42名です」 to a proposal of 40名), under `text(the first changed command)`; None when no
+    question is open or nothing changes."""
+    question = _open(ctx)
+    if question is None or question.expires_at <= ctx.now:
+        return None
+    options = [Button(label, change(command)) for label, command in question.options.items()]
+    changed = [b.text for b in options if b.text not in question.options.values()]
+    if not changed:
+        return None
+    return ask(ctx, text(changed[0]), options, command=question.command)
 
 
 def offers(ctx: Context, command: str) -> bool:

@@ -545,3 +545,21 @@ def test_a_third_battery_found_these(demo: Flask) -> None:
     assert "期限を変更しました" in longer and "12/21" in longer, longer
     logged = say(demo, "tanaka", "log: school visit today, 25 students").text
     assert "school visit 参加者25名" in logged, logged
+
+
+def test_a_count_corrected_before_the_proposal_is_accepted(demo: Flask) -> None:
+    """「ごめん、88人の間違い」 while 「防災訓練 参加者85人」 waits: the same proposal with 88, the
+    KPI value that came from it too; 「あっ人数違った」 after an entry offers to take it back."""
+    say(demo, "tanaka", "防災訓練おわりました、参加者85人でした")
+    again = say(demo, "tanaka", "ごめん、88人の間違い")
+    assert again.text.startswith("88人に直しました。"), again.text
+    assert [b.text for b in again.buttons][:2] == [
+        "活動 2026/11/25 防災訓練 参加者88人",
+        "活動 2026/11/25 防災訓練 参加者88人 && KPI drill 88 2026/11/25 協定:minato-acme",
+    ]
+    say(demo, "tanaka", "2")
+    [logged] = rows(demo, Activity)
+    assert logged.counts == {"参加者": {"value": 88, "unit": "人"}}
+    assert 88 in [e.value for e in rows(demo, KpiEntry) if e.kpi_id == 1]
+    offer = say(demo, "tanaka", "あっ人数違った、90人です").text
+    assert offer.startswith("直前の入力（") and "取り消しますか" in offer, offer

@@ -59,7 +59,7 @@ _UNDO = re.compile(
 )
 # 「間違えた」「訂正」: the last entry was wrong; the bot offers to take it back.
 _CORRECTION = re.compile(
-    r"間違(?:い|え|っ)|まちが(?:い|え|っ)|訂正|ミス(?![ァ-ヶー])|誤(?:り|って)|typo|mistake"
+    r"間違(?:い|え|っ)|まちが(?:い|え|っ)|訂正|違(?:った|ってた|ってました)(?!形|かたち|方|やり)|ミス(?![ァ-ヶー])|誤(?:り|って)|typo|mistake"
 )
 # A meeting's place said to have changed, without the word 会議: 「会場が公民館に変わりました」.
 _PLACE_MOVED = re.compile(r"(?:会場|場所)(?:が|は|を)?.{0,30}?(?:変わ|変更)")

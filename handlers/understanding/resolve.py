@@ -22,7 +22,7 @@ from handlers.context import Context
 from handlers.dates import WeekdayMismatch, find_when
 from handlers.messages import Button, Reply
 from handlers.numbers import find_counts
-from handlers.questions import ask, ask_again
+from handlers.questions import ask, ask_again, revise
 from handlers.text import fmt_date, fmt_datetime, fmt_number, short_title
 from handlers.understanding.analyser import words
 from handlers.understanding.intent import (
@@ -85,7 +85,7 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     if kind == "cancel":
         return "キャンセル"
     if kind == "correction":
-        return _correction(ctx)
+        return _recounted(ctx, text) or _correction(ctx)
     if kind in ("yes", "no"):
         return ask_again(ctx) or Reply(
             "いまお答えいただく質問はありません。ご用件をそのまま送ってください（例：「予定」）。"
@@ -541,6 +541,32 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
         return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
     canonical = f"タスク {when.start:%Y/%m/%d} {title}"
     return propose(ctx, f"タスクを登録しますか？\n期限 {day} {title}", canonical)
+
+
+def _recounted(ctx: Context, text: str) -> Reply | None:
+    """「あっ人数違った、42名です」 while a proposal waits: the same proposal with the new count
+    (the activity's and the KPI value that came from it), asked again; None otherwise."""
+    said, _ = find_counts(text)
+    if len(said) != 1:
+        return None
+    new = said[0]
+
+    def change(command: str) -> str:
+        before, _ = find_counts(command.split(THEN)[0])
+        old = [c for c in before if c.unit == new.unit and (not new.label or c.label == new.label)]
+        if len(old) != 1:
+            return command
+        was, now = fmt_number(old[0].value), fmt_number(new.value)
+        command = command.replace(
+            f"{old[0].label}{was}{new.unit}", f"{old[0].label}{now}{new.unit}", 1
+        )
+        return re.sub(rf"(KPI \S+ ){re.escape(was)}(?= )", rf"\g<1>{now}", command, count=1)
+
+    def text(command: str) -> str:
+        plain = " ".join(AGREEMENT_TOKEN.sub("", command.split(THEN)[0]).split())
+        return f"{fmt_number(new.value)}{new.unit}に直しました。\n「{plain}」でよろしいですか？"
+
+    return revise(ctx, change, text)
 
 
 def _correction(ctx: Context) -> Reply:
