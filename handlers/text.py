@@ -30,6 +30,8 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # 「タスク 明日 <ZWSP>」 made a task with a title nobody can see. The zero-width joiner stays:
 # emoji sequences need it.
 _INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]")
+# Slack's emoji codes (「:tada: 防災訓練おわりました」): a picture, not a word of the message.
+_EMOJI_CODE = re.compile(r"(?<!\S)(?::[a-z0-9_+\-]{1,40}:)+(?!\S)")
 # Full-width punctuation people type in titles, kept as typed: NFKC would turn （…） into (…)
 # and the stored title would no longer be what the user wrote. Digits, letters, spaces, ／ and
 # ： still become ASCII, so commands, dates and numbers parse alike.
@@ -40,7 +42,8 @@ def normalize(text: str) -> str:
     """NFKC (full-width letters, digits and spaces become ASCII) with whitespace and control
     characters collapsed to one space; the full-width brackets and marks of _KEEP stay as typed."""
     folded = "".join(ch if ch in _KEEP else unicodedata.normalize("NFKC", ch) for ch in text)
-    return _SPACES.sub(" ", _CONTROLS.sub(" ", _INVISIBLE.sub("", folded))).strip()
+    plain = _EMOJI_CODE.sub(" ", _INVISIBLE.sub("", folded))
+    return _SPACES.sub(" ", _CONTROLS.sub(" ", plain)).strip()
 
 
 def odd_day_note(day: date) -> str:

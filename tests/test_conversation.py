@@ -563,3 +563,19 @@ def test_a_count_corrected_before_the_proposal_is_accepted(demo: Flask) -> None:
     assert 88 in [e.value for e in rows(demo, KpiEntry) if e.kpi_id == 1]
     offer = say(demo, "tanaka", "あっ人数違った、90人です").text
     assert offer.startswith("直前の入力（") and "取り消しますか" in offer, offer
+
+
+def test_a_polite_report_on_several_lines_and_slack_emoji(demo: Flask) -> None:
+    """Typed on a phone, in 敬語: the courtesies were the subject (an activity titled お疲れ様);
+    a Slack emoji code was the title (tada)."""
+    polite = say(
+        demo,
+        "tanaka",
+        "お疲れ様です。\n本日の防災訓練、無事終了しました。\n参加者は52名でした。\nよろしくお願いします。",
+    )
+    assert "防災訓練 参加者52名" in polite.text and "お疲れ" not in polite.text, polite.text
+    emoji = say(demo, "tanaka", ":tada: 防災訓練おわりました 参加者60名").text
+    assert "防災訓練 参加者60名" in emoji and "tada" not in emoji, emoji
+    assert say(demo, "tanaka", "お疲れ様です").text.startswith("お疲れさまです")
+    asked = say(demo, "tanaka", "いつもお世話になっております。来週の予定を教えてください。")
+    assert asked.text.startswith("来週（"), asked.text

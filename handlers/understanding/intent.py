@@ -162,6 +162,21 @@ class Intent:
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
 
+# The courtesies around a business message (「お疲れ様です。…よろしくお願いします。」): not its
+# subject. 「お疲れ様です。本日の防災訓練…」 was an activity titled お疲れ様.
+_COURTESY = re.compile(
+    r"(?:いつも)?お世話にな(?:っております|ります)|お疲れ(?:様|さま)(?:です|でした|でございます)?"
+    r"|おつかれ(?:さま)?(?:です|でした)?|(?:どうぞ)?(?:よろしく|宜しく)(?:お願い(?:します|いたします"
+    r"|致します|申し上げます))?|(?:^|(?<=[。\n]))以上(?:です|になります)?(?=[。！!\s]*$)"
+    r"|取り急ぎ(?:ご報告(?:まで|です|いたします))?|失礼(?:します|いたします)"
+)
+
+
+def without_courtesies(text: str) -> str:
+    """`text` less its courtesies; "" when it was nothing else (「お疲れ様です」 is a greeting)."""
+    return " ".join(_COURTESY.sub(" ", text).strip(" 。、,.！!\n").split())
+
+
 def understand(text: str) -> Intent:
     """The intent of one normalised message (NFKC, spaces collapsed)."""
     text = text.strip()

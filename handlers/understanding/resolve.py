@@ -33,6 +33,7 @@ from handlers.understanding.intent import (
     Intent,
     subject_of,
     understand,
+    without_courtesies,
 )
 from storage.due import agreements_of
 from storage.fiscal import period_label, period_start
@@ -55,6 +56,7 @@ QUESTION_COMMANDS = {
 
 def reply_for(ctx: Context, text: str) -> Reply | str:
     """A reply, or the canonical text of a command to run now."""
+    text = without_courtesies(text) or text
     intent = understand(text)
     kind = intent.kind
     if kind == "command" and not intent.rewritten:
