@@ -1145,6 +1145,14 @@ def find_when(text: str, *, today: date) -> tuple[When, str] | None:
         while pos > i and norm.s[pos - 1].isspace():
             pos -= 1
         rest = text[: norm.starts[i]] + " " + text[norm.ends[pos - 1] :]
-        rest = _EMPTY_BRACKETS.sub(" ", rest)
-        return when, " ".join(rest.split())
+        rest = " ".join(_EMPTY_BRACKETS.sub(" ", rest).split())
+        if when.start < when.end and when.time is None:
+            # 「年明け1/7に定例」「来週 12/10」: a span, then a day inside it — the day is meant
+            try:
+                inner = find_when(rest, today=today)
+            except WeekdayMismatch:
+                inner = None
+            if inner is not None and when.start <= inner[0].start <= inner[0].end <= when.end:
+                return inner
+        return when, rest
     return None

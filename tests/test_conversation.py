@@ -579,3 +579,17 @@ def test_a_polite_report_on_several_lines_and_slack_emoji(demo: Flask) -> None:
     assert say(demo, "tanaka", "お疲れ様です").text.startswith("お疲れさまです")
     asked = say(demo, "tanaka", "いつもお世話になっております。来週の予定を教えてください。")
     assert asked.text.startswith("来週（"), asked.text
+
+
+def test_meetings_and_tasks_in_plain_words_found_last(demo: Flask) -> None:
+    """「12月10日(木)13:30〜 担当者会議」 answered with the contacts list; 「年明け1/7に定例」 was a
+    meeting on 1/1 titled 「1/7に定例」; 「来週中に議事録を共有」 answered next week's list."""
+    meeting = say(demo, "tanaka", "12月10日(木)13:30〜 担当者会議 @市民センター").text
+    assert meeting.startswith("会議を登録しますか？") and "12/10（木） 13:30 担当者会議" in meeting
+    say(demo, "tanaka", "いいえ")
+    new_year = say(demo, "tanaka", "年明け1/7に定例").text
+    assert "1/7（木） 定例" in new_year, new_year
+    say(demo, "tanaka", "いいえ")
+    task = say(demo, "tanaka", "来週中に議事録を共有").text
+    # today is Wed 2026-11-25: next week ends on Sun 12/6, its last business day is Fri 12/4
+    assert "期限 12/4（金） 議事録を共有" in task, task

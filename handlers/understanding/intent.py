@@ -210,7 +210,11 @@ def understand(text: str) -> Intent:
         return Intent("correction")  # 「さっきの参加者、102人の間違いでした」
     if found := _SUCCESSOR.search(text):
         return Intent("successor", name=found.group(1))
-    if _CONTACTS.search(lowered) and not _HANDOVER.search(lowered) and not past_words(lowered):
+    if (
+        _CONTACTS.search(lowered)
+        and not (_HANDOVER.search(lowered) or past_words(lowered) or meeting)
+        and not _DATED.search(text)  # 「12/10 13:30 担当者会議」 is a meeting
+    ):
         return Intent("question", focus="contacts")  # 「さくら町の担当の方の連絡先ください」
     if (_HANDOVER.search(lowered) and not question) or re.search(r"引き?継ぎ?資料|引継資料", text):
         if re.search(r"担当(?:者)?(?:が|を|は)?(?:かわ|変わ|替わ|交代)|後任", text):
@@ -222,7 +226,7 @@ def understand(text: str) -> Intent:
         if meeting:  # 「12/15 14時から打ち合わせ入れて」
             return Intent("meeting_new")
         if (
-            re.search(r"までに|期限|締め?切り?", text) or "@" in text
+            re.search(r"までに|中に|期限|締め?切り?", text) or "@" in text
         ):  # 「12/5までに資料送付 @佐藤」
             return Intent("task_new")
     if past and not question:

@@ -35,6 +35,7 @@ from handlers.understanding.intent import (
     understand,
     without_courtesies,
 )
+from reminders.business_days import previous_business_day
 from storage.due import agreements_of
 from storage.fiscal import period_label, period_start
 from storage.models import ActionItem, Agreement, Kpi, Meeting
@@ -541,7 +542,11 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
         return propose(ctx, f"会議を登録しますか？\n{day}{at} {title}", canonical)
     if not title:
         return Reply("タスクの内容がわかりませんでした。例：「タスク 12/5 協定書案送付 @佐藤」")
-    canonical = f"タスク {when.start:%Y/%m/%d} {title}"
+    due = when.start
+    if when.end > when.start:  # 「来週中に」「今月中に」: by the span's last business day
+        due = max(when.start, previous_business_day(when.end))
+        day = fmt_date(due, today=ctx.today)
+    canonical = f"タスク {due:%Y/%m/%d} {title}"
     return propose(ctx, f"タスクを登録しますか？\n期限 {day} {title}", canonical)
 
 
