@@ -593,3 +593,13 @@ def test_meetings_and_tasks_in_plain_words_found_last(demo: Flask) -> None:
     task = say(demo, "tanaka", "来週中に議事録を共有").text
     # today is Wed 2026-11-25: next week ends on Sun 12/6, its last business day is Fri 12/4
     assert "期限 12/4（金） 議事録を共有" in task, task
+
+
+def test_a_write_that_begins_with_a_reads_word(demo: Flask) -> None:
+    """「今週金曜までに資料」 answered this week's list; 「予定 12/20 14:00 打合せ」 the 30 days."""
+    task = say(demo, "tanaka", "今週金曜までに資料").text
+    assert task.startswith("タスクを登録しますか？") and "期限 11/27（金） 資料" in task, task
+    say(demo, "tanaka", "いいえ")
+    meeting = say(demo, "tanaka", "予定 12/20 14:00 打合せ").text
+    assert "12/20（日） 14:00 打合せ" in meeting, meeting
+    assert say(demo, "tanaka", "予定ある？").text.startswith("今後30日")

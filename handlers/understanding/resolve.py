@@ -113,6 +113,7 @@ _OVERRIDABLE = {
     "done": {"question"},
 }
 _IN_A_SENTENCE = {"meeting_cancel", "meeting_move", "meeting_new", "task_new", "done", "question"}
+_WRITES_IN_WORDS = _IN_A_SENTENCE - {"question"}
 _PARTICLE = tuple("をはがのもっ、,。")
 # The canonical edit forms of the contract (「会議 変更 成果報告会 場所 公民館」「会議 中止 打合せ」):
 # an explicit command whose reference may be a title, never a sentence to understand.
@@ -133,6 +134,8 @@ def overrides(text: str, command_name: str, args: str) -> bool:
     intent = understand(text)
     if (intent.kind, intent.command) == ("command", "取消") and command_name in _OVERRIDABLE:
         return True  # 「完了を取り消したい」: the last entry taken back, not a task named so
+    if command_name in ("due", "week", "status", "history") and intent.kind in _WRITES_IN_WORDS:
+        return True  # 「今週金曜までに資料」: a task that begins with a read's word
     if command_name in ("due", "week", "status", "history"):  # reads: only a sharper question
         same = intent.focus in ("due", "status") or (command_name, intent.focus) == (
             "week",
@@ -526,11 +529,11 @@ def _new_item(ctx: Context, text: str, command: str) -> Reply:
     for _ in range(3):
         title = _REQUEST_WORDS.sub("", title).strip()
         title = " ".join(_LINKS.sub("", w) for w in title.split()).strip()
-    said = title.split()
+    said = [w for w in title.split() if w not in ("予定", "スケジュール")] or title.split()
     words_ = [w for w in said if w not in MEETING]
     if len(words_) == 1 < len(said) and PLACE_WORD.search(words_[0]):
         words_ = said  # 「打ち合わせ 市役所」: the meeting's name and its place, not a title 市役所
-    title = " ".join(words_) if words_ else title
+    title = " ".join(words_ or said)
     day = fmt_date(when.start, today=ctx.today)  # with its year when not this fiscal year's
     if command == "会議":
         title = title or "打合せ"
