@@ -603,3 +603,17 @@ def test_a_write_that_begins_with_a_reads_word(demo: Flask) -> None:
     meeting = say(demo, "tanaka", "予定 12/20 14:00 打合せ").text
     assert "12/20（日） 14:00 打合せ" in meeting, meeting
     assert say(demo, "tanaka", "予定ある？").text.startswith("今後30日")
+
+
+def test_a_task_or_meeting_list_asked_about_one_agreement(demo: Flask) -> None:
+    """「さくら町のタスクある？」「show minato tasks」「みなと市の会議は？」 listed every agreement's."""
+    sakura = say(demo, "sato", "さくら町のタスクある？").items
+    assert sakura and all("さくら町" in line for line in sakura), sakura
+    minato = say(demo, "sato", "show minato tasks").items
+    assert minato and all("みなと市" in line for line in minato), minato
+    meetings = say(demo, "sato", "みなと市の会議は？").items
+    assert meetings and all("みなと市" in line for line in meetings), meetings
+    every = say(demo, "sato", "タスク").items
+    assert {"さくら町", "みなと市"} <= {
+        w for line in every for w in ("さくら町", "みなと市") if w in line
+    }

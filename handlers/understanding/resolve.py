@@ -174,6 +174,8 @@ def _question(ctx: Context, focus: str, text: str) -> Reply | str:
     words, so 「さくら町の予定は？」 is that agreement's (agreements.mentioned)."""
     if focus in _BY_NAME:
         return f"{QUESTION_COMMANDS[focus]} {text}"
+    if focus in ("tasks", "meetings"):  # the list, of the agreement the question names
+        return f"{QUESTION_COMMANDS[focus]} 一覧 {text}"
     if focus in QUESTION_COMMANDS:
         return QUESTION_COMMANDS[focus]
     if focus == "next_meeting":
@@ -187,8 +189,8 @@ def _question(ctx: Context, focus: str, text: str) -> Reply | str:
     return "予定"
 
 
-# The reads whose command takes an agreement's name among its words (タスク and 会議 do not:
-# words after them make a new task or meeting).
+# The reads whose command takes an agreement's name among its words (タスク and 会議 take it
+# after 一覧: other words after them make a new task or meeting).
 _BY_NAME = {"due", "this_week", "status", "history"}
 _READS_BY_NAME = {QUESTION_COMMANDS[focus] for focus in _BY_NAME}
 
