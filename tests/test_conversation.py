@@ -536,6 +536,9 @@ def test_a_third_battery_found_these(demo: Flask) -> None:
     moved = say(demo, "tanaka", "会場が市役所4階に変わりました").text
     assert "場所を「市役所4階」に変更" in moved, moved
     say(demo, "tanaka", "いいえ")
+    report = say(demo, "tanaka", "会場を変更して開催しました、参加者30名").text
+    assert report.startswith("活動として記録しますか？"), report  # a report, not a move
+    say(demo, "tanaka", "いいえ")
     say(demo, "tanaka", "活動 今日 清掃 参加者5名")
     assert "取り消しました" in say(demo, "tanaka", "今の記録消して").text
     say(demo, "tanaka", "完了 2")

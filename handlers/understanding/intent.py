@@ -200,7 +200,9 @@ def understand(text: str) -> Intent:
         or re.search(r"中止|キャンセル|cancel|なくなり|無くなり|流れ|取り?消", lowered)
     ):
         return Intent("meeting_cancel", subject=subject_of(ws))
-    if (meeting and (lemmas & MOVE_MEETING) and not question) or _PLACE_MOVED.search(text):
+    if (meeting and (lemmas & MOVE_MEETING) and not question) or (
+        _PLACE_MOVED.search(text) and not find_counts(text)[0]  # not a report: 「…参加者30名」
+    ):
         return Intent("meeting_move", subject=subject_of(ws))  # 「会場が市役所4階に変わりました」
     if _UNDO.search(lowered) and not meeting and not lemmas & TASK:
         return Intent("command", command="取消")  # 「完了を取り消したい」「やっぱり消して」
