@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -42,16 +44,25 @@ def _hold_write_lock(engine: Engine, seconds: float, started: threading.Event) -
         time.sleep(seconds)
 
 
-def test_a_writer_waits_for_the_lock_and_then_writes(engine: Engine) -> None:
+@contextmanager
+def _lock_held(engine: Engine, seconds: float) -> Iterator[None]:
+    """Another connection holds SQLite's write lock for `seconds` while the block runs."""
     started = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(engine, 0.3, started))
+    holder = threading.Thread(target=_hold_write_lock, args=(engine, seconds, started))
     holder.start()
     assert started.wait(5)
-    t0 = time.monotonic()
-    with engine.begin() as conn:
-        waited = time.monotonic() - t0
-        assert claim(conn, platform="line", event_id="waiter", now=NOW)
-    holder.join()
+    try:
+        yield
+    finally:
+        holder.join()
+
+
+def test_a_writer_waits_for_the_lock_and_then_writes(engine: Engine) -> None:
+    with _lock_held(engine, 0.3):
+        t0 = time.monotonic()
+        with engine.begin() as conn:
+            waited = time.monotonic() - t0
+            assert claim(conn, platform="line", event_id="waiter", now=NOW)
     assert waited >= 0.1  # it did wait for the holder, and did not fail
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
@@ -62,19 +73,13 @@ def test_a_writer_that_never_gets_the_lock_fails_as_unavailable(
     engine: Engine, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_SECONDS", 0.2)
-    started = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(engine, 1.0, started))
-    holder.start()
-    assert started.wait(5)
-    try:
+    with _lock_held(engine, 1.0):
         with pytest.raises(OperationalError, match="locked"), engine.begin() as conn:
             claim(conn, platform="line", event_id="never", now=NOW)
         # The chat path turns that into a 503 for the platform to redeliver (bot/inbound.py).
         sessions = app.extensions["renkei"].sessions
         with pytest.raises(OperationalError), transaction(sessions) as s:
             s.execute(text("SELECT 1"))
-    finally:
-        holder.join()
     with engine.connect() as conn:
         assert conn.scalar(select(ProcessedEvent.event_id)) == "holder"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
@@ -93,14 +98,8 @@ def test_a_webhook_that_never_gets_the_lock_is_redelivered_and_applied_once(
     client = demo.test_client()
     body = line_body(line_text_event(ACTIVITY, user_id="Utanaka", event_id="E-LOCKED"))
     monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_SECONDS", 0.2)
-    started = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(engine, 1.0, started))
-    holder.start()
-    assert started.wait(5)
-    try:
+    with _lock_held(engine, 1.0):
         assert post_line(client, body).status_code == 503
-    finally:
-        holder.join()
     assert _count(demo, Activity) == 0
     assert post_line(client, body).status_code == 200  # the redelivery
     assert post_line(client, body).status_code == 200  # and one more

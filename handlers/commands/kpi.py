@@ -227,11 +227,14 @@ def progress_lines(p: Progress) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def progress_summary(ctx: Context, text: str = "") -> Reply:
+def progress_summary(
+    ctx: Context, text: str = "", *, named: list[Agreement] | None = None
+) -> Reply:
     """「KPIどれくらい？」: one progress line per KPI, nothing else (of the agreement the
-    question names, if it names one: 「みなと市のKPI」)."""
-    agreements = my_agreements(ctx)
-    agreements = mentioned(ctx, text, agreements) or agreements
+    question names, if it names one: 「みなと市のKPI」; `named`: those, found by the caller)."""
+    agreements = named or my_agreements(ctx)
+    if named is None:
+        agreements = mentioned(ctx, text, agreements) or agreements
     kpis = _kpis_of(ctx, agreements)
     if not kpis:
         return Reply("担当している協定にKPIが登録されていません。", private=True)

@@ -63,8 +63,8 @@ def reply_for(ctx: Context, text: str) -> Reply | str:
     if kind == "command" and not intent.rewritten:
         if intent.command in _READS_BY_NAME:  # 「さくら町の予定」: that agreement's
             return f"{intent.command} {text}"
-        if intent.command == "KPI" and mentioned(ctx, text, my_agreements(ctx)):
-            return progress_summary(ctx, text)  # 「みなと市のKPI」
+        if intent.command == "KPI" and (named := mentioned(ctx, text, my_agreements(ctx))):
+            return progress_summary(ctx, named=named)  # 「みなと市のKPI」
     if kind == "command":
         return intent.command
     if kind == "question" and intent.focus == "contacts":
